@@ -1,0 +1,46 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from helpline.accounts.models import ApiToken, Team, User
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ["name"]
+    list_display = ["name", "email", "role", "sees_all_tickets", "is_active"]
+    list_filter = ["role", "is_active", "teams"]
+    search_fields = ["name", "email"]
+    fieldsets = [
+        (None, {"fields": ["email", "name", "password"]}),
+        ("Access", {"fields": ["role", "sees_all_tickets", "is_active", "time_zone"]}),
+    ]
+    add_fieldsets = [
+        (None, {"fields": ["email", "name", "role", "password1", "password2"]}),
+    ]
+    filter_horizontal = ()
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name"]
+    filter_horizontal = ["members"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "user",
+        "hint",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    list_filter = ["revoked_at"]
+    readonly_fields = ["user", "name", "hint", "created_at", "expires_at", "last_used_at"]
+    fields = [*readonly_fields, "revoked_at"]
+
+    def has_add_permission(self, request: object) -> bool:
+        # Tokens are created with `helpline token create`, which shows the raw value once.
+        return False

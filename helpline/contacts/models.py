@@ -1,0 +1,96 @@
+"""Customers: contacts with several identities, and their organisations."""
+
+from django.db import models
+from django.db.models.functions import Lower
+
+from helpline.lib import clock
+
+
+class Organization(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    notes = models.TextField(blank=True)
+    shares_tickets = models.BooleanField(
+        default=False,
+        help_text="Members may see every ticket of the organisation in the portal.",
+    )
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OrganizationDomain(models.Model):
+    """A new contact whose email ends in this domain joins the organisation."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="domains")
+    domain = models.CharField(max_length=253, unique=True)
+
+    class Meta:
+        ordering = ["domain"]
+
+    def __str__(self) -> str:
+        return self.domain
+
+
+class ContactQuerySet(models.QuerySet["Contact"]):
+    def with_email(self, email: str) -> "ContactQuerySet":
+        return self.filter(identities__kind=IdentityKind.EMAIL, identities__value=email.lower())
+
+
+class Contact(models.Model):
+    name = models.CharField(max_length=200, blank=True)
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts"
+    )
+    notes = models.TextField(blank=True)
+    language = models.CharField(max_length=16, blank=True)
+    time_zone = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=clock.now)
+
+    objects = ContactQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name or self.primary_email or f"Contact {self.pk}"
+
+    @property
+    def primary_email(self) -> str:
+        emails = [i for i in self.identities.all() if i.kind == IdentityKind.EMAIL]
+        primary = [i for i in emails if i.is_primary] or emails
+        return primary[0].value if primary else ""
+
+
+class IdentityKind(models.TextChoices):
+    EMAIL = "email", "Email"
+    PHONE = "phone", "Phone"
+
+
+class ContactIdentity(models.Model):
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="identities")
+    kind = models.CharField(max_length=10, choices=IdentityKind.choices, default=IdentityKind.EMAIL)
+    # Stored normalised (emails lower-cased) so lookups are exact matches.
+    value = models.CharField(max_length=254)
+    is_primary = models.BooleanField(default=False)
+    undeliverable_since = models.DateTimeField(
+        null=True, blank=True, help_text="Mail to this address bounced (a delivery failure report)."
+    )
+
+    class Meta:
+        ordering = ["-is_primary", "id"]
+        constraints = [
+            models.UniqueConstraint(Lower("value"), "kind", name="identity_unique_value"),
+        ]
+        verbose_name_plural = "contact identities"
+
+    def __str__(self) -> str:
+        return self.value
+
+    def clean(self) -> None:
+        self.value = self.value.strip()
+        if self.kind == IdentityKind.EMAIL:
+            self.value = self.value.lower()

@@ -1,0 +1,298 @@
+"""Every write of the inbound mail pipeline: store raw first, then process exactly once."""
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+
+from django.conf import settings
+from django.db import transaction
+
+from helpline.contacts.actions import find_or_create_contact
+from helpline.contacts.models import ContactIdentity, IdentityKind
+from helpline.lib import clock
+from helpline.lib.text import human_size
+from helpline.mail.models import (
+    InboundEmail,
+    InboundResult,
+    InboundState,
+    Mailbox,
+    MessageReference,
+)
+from helpline.mail.outbox import queue_acknowledgement, queue_refusal
+from helpline.mail.parsing import ParsedEmail, UnparseableEmail, message_ids, parse
+from helpline.mail.placement import Placement, place
+from helpline.mail.rules import is_automatic_reply, is_own_address, suppresses_automatic_answers
+from helpline.tickets import actions as tickets
+from helpline.tickets.models import Channel, Message, Ticket
+
+logger = logging.getLogger(__name__)
+MAX_ATTEMPTS = 3
+
+
+def dedupe_key(raw: bytes) -> tuple[str, str]:
+    """(key, message_id): the Message-ID when there is one, else a content fingerprint."""
+    try:
+        headers = BytesHeaderParser(policy=compat32).parsebytes(raw[:256_000])
+        found = message_ids(str(headers.get("Message-ID", "")))
+    except Exception:  # headers so broken the parser gives up: the fingerprint still works
+        found = []
+    if found:
+        return message_id_key(found[0]), found[0][:998]
+    return "sha256:" + hashlib.sha256(raw).hexdigest(), ""
+
+
+def message_id_key(message_id: str) -> str:
+    if len(message_id) <= 280:
+        return f"mid:{message_id}"
+    return "mid-sha256:" + hashlib.sha256(message_id.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Received:
+    inbound: InboundEmail
+    duplicate: bool
+
+
+def receive(
+    *, raw: bytes, via: str, mailbox: Mailbox | None, queue_processing: bool = True
+) -> Received:
+    """Store the raw message durably (or find it stored already) and queue its processing.
+
+    Returns only after the commit, so an HTTP 202 or an IMAP flag set after it
+    can never lose the message. A caller that processes the message itself
+    passes `queue_processing=False`; should it stop first, the stuck-mail sweep
+    picks the message up."""
+    from helpline.mail.tasks import process_inbound_email
+
+    key, message_id = dedupe_key(raw)
+    with transaction.atomic():
+        inbound, created = InboundEmail.objects.get_or_create(
+            dedupe_key=key,
+            defaults={
+                "raw": raw, "size": len(raw), "message_id": message_id,
+                "received_via": via, "mailbox": mailbox,
+            },
+        )  # fmt: skip
+        if created and queue_processing:
+            process_inbound_email.enqueue(inbound.pk)
+    return Received(inbound=inbound, duplicate=not created)
+
+
+def process(*, inbound_id: int) -> InboundEmail:
+    """Turn a stored message into a ticket or a reply. Safe to call any number of times."""
+    try:
+        with transaction.atomic():
+            inbound = InboundEmail.objects.select_for_update().get(pk=inbound_id)
+            if inbound.state != InboundState.PENDING:
+                return inbound
+            _process_locked(inbound, in_progress={inbound.pk})
+            return inbound
+    except Exception as error:
+        logger.exception("processing inbound email %s failed", inbound_id)
+        return _count_failure(inbound_id, error)
+
+
+def _count_failure(inbound_id: int, error: Exception) -> InboundEmail:
+    """A bug or outage: try again later, and after MAX_ATTEMPTS quarantine with the reason."""
+    with transaction.atomic():
+        inbound = InboundEmail.objects.select_for_update().get(pk=inbound_id)
+        inbound.attempts += 1
+        inbound.error = f"{type(error).__name__}: {error}"[:2000]
+        if inbound.attempts >= MAX_ATTEMPTS:
+            inbound.state = InboundState.QUARANTINED
+        inbound.save(update_fields=["attempts", "error", "state"])
+    return inbound
+
+
+def _process_locked(inbound: InboundEmail, *, in_progress: set[int]) -> None:
+    raw = bytes(inbound.raw)
+    if inbound.size > settings.HELPLINE_MAX_EMAIL_BYTES:
+        return _refuse_oversized(inbound, raw)
+    try:
+        parsed = parse(raw)
+    except UnparseableEmail as error:
+        return _quarantine(inbound, str(error))
+    if is_own_address(parsed.from_address):
+        return _finish(
+            inbound, InboundResult.LOOP, None, None, "ignored: sent by one of our mailboxes"
+        )
+    if parsed.is_bounce:
+        return _record_bounce(inbound, parsed)
+    _process_stored_parents(parsed, in_progress)
+    placement = place(parsed, inbound.mailbox)
+    if is_automatic_reply(parsed):
+        return _record_auto_reply(inbound, parsed, placement)
+    if placement.ticket is None:
+        message = _new_ticket(inbound, parsed, placement)
+        result = InboundResult.CREATED
+    else:
+        message = _append(parsed, placement)
+        result = InboundResult.APPENDED
+    _remember_reference(parsed.message_id, message)
+    _finish(inbound, result, message.ticket, message, placement.reason)
+
+
+def _process_stored_parents(parsed: ParsedEmail, in_progress: set[int]) -> None:
+    """A reply whose original is stored but not processed yet (its worker was killed,
+    or it sits behind this one in the queue) waits for it, so both share one ticket."""
+    keys = [message_id_key(message_id) for message_id in parsed.all_references[:50]]
+    parents = InboundEmail.objects.select_for_update().filter(
+        dedupe_key__in=keys, state=InboundState.PENDING
+    )
+    for parent in parents.exclude(pk__in=in_progress).order_by("received_at"):
+        try:
+            with transaction.atomic():
+                _process_locked(parent, in_progress=in_progress | {parent.pk})
+        except Exception:
+            # The parent's own job retries it and counts the failure; this reply goes on.
+            logger.exception("processing inbound email %s before its reply failed", parent.pk)
+
+
+def _refuse_oversized(inbound: InboundEmail, raw: bytes) -> None:
+    """Quarantined with its bytes; the sender hears once, politely, why."""
+    size, limit = human_size(inbound.size), human_size(settings.HELPLINE_MAX_EMAIL_BYTES)
+    _quarantine(inbound, f"{size} is over the {limit} limit")
+    try:
+        headers = parse(_headers_only(raw))
+    except UnparseableEmail:
+        return
+    if inbound.mailbox is not None and not suppresses_automatic_answers(headers):
+        queue_refusal(
+            to=headers.from_address, subject=headers.subject, size=size, limit=limit,
+            mailbox=inbound.mailbox,
+        )  # fmt: skip
+
+
+def _headers_only(raw: bytes) -> bytes:
+    end = raw.find(b"\r\n\r\n")
+    end = raw.find(b"\n\n") if end == -1 else end
+    return raw[: end if end != -1 else 65536] + b"\r\n\r\n"
+
+
+def _quarantine(inbound: InboundEmail, reason: str) -> None:
+    inbound.state = InboundState.QUARANTINED
+    inbound.error = reason
+    inbound.attempts += 1
+    inbound.save(update_fields=["state", "error", "attempts"])
+
+
+def _finish(
+    inbound: InboundEmail, result: str, ticket: Ticket | None, message: Message | None, why: str
+) -> None:
+    inbound.state = InboundState.PROCESSED
+    inbound.result = result
+    inbound.ticket = ticket
+    inbound.ticket_message = message
+    inbound.placement = why[:300]
+    inbound.attempts += 1
+    inbound.error = ""
+    inbound.processed_at = clock.now()
+    inbound.save()
+
+
+def _body(parsed: ParsedEmail) -> tuple[str, str | None, str, str]:
+    """(shown text, shown html, full text, full html): quotes cut, the whole kept apart."""
+    full_text = parsed.text.strip() or "(no text)"
+    shown = parsed.reply_text or full_text
+    if shown != full_text or not parsed.html:
+        return shown, None, full_text, parsed.html
+    return shown, parsed.html, "", ""
+
+
+def _new_ticket(inbound: InboundEmail, parsed: ParsedEmail, placement: Placement) -> Message:
+    mailbox = inbound.mailbox
+    requester = find_or_create_contact(
+        email=parsed.from_address, name=parsed.from_name, acting_user=None
+    )
+    ccs = [
+        find_or_create_contact(email=address, acting_user=None)
+        for address in dict.fromkeys(parsed.to + parsed.cc)
+        if address != parsed.from_address and not is_own_address(address)
+    ][:20]
+    shown, html, full_text, full_html = _body(parsed)
+    ticket = tickets.create_ticket(
+        acting_user=None, requester=requester, subject=parsed.subject or "(no subject)",
+        body=shown, body_html=html, channel=Channel.EMAIL, ccs=ccs,
+        team=mailbox.team if mailbox else None, language=mailbox.language if mailbox else "",
+        attachments=parsed.attachments, placement=placement.reason,
+        full_text=full_text, full_html=full_html,
+    )  # fmt: skip
+    if placement.related is not None:
+        tickets.link_system(source=ticket, target=placement.related, kind="related")
+    # Imported mail is history: its senders are not waiting for an acknowledgement.
+    imported = inbound.received_via == "import"
+    if mailbox is not None and not imported and not suppresses_automatic_answers(parsed):
+        queue_acknowledgement(ticket, mailbox)
+    return ticket.messages.get()
+
+
+def _append(parsed: ParsedEmail, placement: Placement) -> Message:
+    assert placement.ticket is not None
+    shown, html, full_text, full_html = _body(parsed)
+    agent = placement.agent
+    if agent is not None and not agent.can_edit_tickets:
+        return tickets.add_note(
+            ticket=placement.ticket, acting_user=agent, body=shown, body_html=html,
+            attachments=parsed.attachments, channel=Channel.EMAIL, placement=placement.reason,
+            full_text=full_text, full_html=full_html,
+        )  # fmt: skip
+    author = (
+        find_or_create_contact(email=parsed.from_address, acting_user=None) if not agent else None
+    )
+    return tickets.reply(
+        ticket=placement.ticket, acting_user=agent, author_contact=author, body=shown,
+        body_html=html, attachments=parsed.attachments, channel=Channel.EMAIL,
+        placement=placement.reason, full_text=full_text, full_html=full_html,
+    )  # fmt: skip
+
+
+def _remember_reference(message_id: str, message: Message) -> None:
+    if message_id:
+        MessageReference.objects.get_or_create(
+            message_id=message_id, ticket=message.ticket, defaults={"ticket_message": message}
+        )
+
+
+def _record_bounce(inbound: InboundEmail, parsed: ParsedEmail) -> None:
+    reference = MessageReference.objects.filter(message_id=parsed.bounce_message_id).first()
+    if reference is None:
+        return _finish(
+            inbound, InboundResult.BOUNCE, None, None, "delivery failure for an unknown message"
+        )
+    recipients = ", ".join(parsed.bounce_recipients) or "a recipient"
+    ContactIdentity.objects.filter(
+        kind=IdentityKind.EMAIL, value__in=[r.lower() for r in parsed.bounce_recipients]
+    ).update(undeliverable_since=clock.now())
+    note = tickets.add_system_note(
+        ticket=reference.ticket,
+        body=f"Delivery failed to {recipients}.\n\n{parsed.text.strip()[:4000]}",
+    )
+    _finish(
+        inbound,
+        InboundResult.BOUNCE,
+        reference.ticket,
+        note,
+        f"delivery failure of <{parsed.bounce_message_id}>",
+    )
+
+
+def _record_auto_reply(inbound: InboundEmail, parsed: ParsedEmail, placement: Placement) -> None:
+    """An out-of-office or similar: kept on its ticket as a note, never reopening it."""
+    if placement.ticket is None:
+        return _finish(inbound, InboundResult.AUTO_REPLY, None, None, "automatic reply, no ticket")
+    note = tickets.add_system_note(
+        ticket=placement.ticket,
+        body=f"Automatic reply from {parsed.from_address}:\n\n{(parsed.reply_text or parsed.text)[:4000]}",
+    )
+    _finish(inbound, InboundResult.AUTO_REPLY, placement.ticket, note, placement.reason)
+
+
+def retry(*, inbound: InboundEmail, acting_user: object) -> InboundEmail:
+    """An admin sends a quarantined message through the pipeline again."""
+    with transaction.atomic():
+        InboundEmail.objects.filter(pk=inbound.pk, state=InboundState.QUARANTINED).update(
+            state=InboundState.PENDING, error="", attempts=0
+        )
+    return process(inbound_id=inbound.pk)

@@ -1,0 +1,75 @@
+"""`helpline mail import`: .eml files, mbox files and Maildir folders through the pipeline."""
+
+import mailbox as mailbox_formats
+import re
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+from helpline.mail import actions
+from helpline.mail.models import InboundEmail, InboundResult, InboundState, Mailbox
+
+SUMMARY_KEYS = [
+    "created", "appended", "duplicates", "quarantined", "auto_replies_and_bounces", "retrying",
+]  # fmt: skip
+
+
+class ImportSourceError(Exception):
+    pass
+
+
+MAILDIR_NAME = re.compile(r"^(\d+)\.(?:M(\d+))?")
+
+
+def delivery_order(key: str) -> tuple[int, int, str]:
+    """Maildir names start with the delivery time (seconds, then microseconds):
+    replies are imported after the messages they answer."""
+    match = MAILDIR_NAME.match(key)
+    if match is None:
+        return (2**63, 0, key)
+    return (int(match.group(1)), int(match.group(2) or 0), key)
+
+
+def messages_in(path: Path) -> Iterator[bytes]:
+    if path.is_dir():
+        if (path / "cur").is_dir() or (path / "new").is_dir():
+            maildir = mailbox_formats.Maildir(path, create=False)
+            for key in sorted(maildir.iterkeys(), key=delivery_order):
+                yield maildir.get_bytes(key)
+            return
+        for file in sorted(path.glob("*.eml")):
+            yield file.read_bytes()
+        return
+    if not path.is_file():
+        raise ImportSourceError(f"{path} is neither a file nor a folder")
+    with path.open("rb") as handle:
+        is_mbox = handle.read(5) == b"From "
+    if not is_mbox:
+        yield path.read_bytes()
+        return
+    box = mailbox_formats.mbox(path, create=False)
+    for key in box.iterkeys():
+        yield box.get_bytes(key)
+
+
+def import_path(path: Path, mailbox: Mailbox | None) -> dict[str, int]:
+    tally: Counter[str] = Counter({key: 0 for key in SUMMARY_KEYS})
+    for raw in messages_in(path):
+        # Processed here rather than by the worker, so the summary is final.
+        received = actions.receive(raw=raw, via="import", mailbox=mailbox, queue_processing=False)
+        if received.duplicate and received.inbound.state != InboundState.PENDING:
+            tally["duplicates"] += 1
+            continue
+        # New, or stored by an earlier run that was stopped before processing it.
+        tally[_outcome(actions.process(inbound_id=received.inbound.pk))] += 1
+    return dict(tally)
+
+
+def _outcome(inbound: InboundEmail) -> str:
+    if inbound.state == InboundState.QUARANTINED:
+        return "quarantined"
+    if inbound.state == InboundState.PENDING:
+        return "retrying"
+    if inbound.result in {InboundResult.CREATED, InboundResult.APPENDED}:
+        return str(inbound.result)
+    return "auto_replies_and_bounces"

@@ -1,0 +1,237 @@
+"""Mailboxes, every raw message received (the durable inbox), and Message-ID references."""
+
+import secrets as random_secrets
+
+from django.db import models
+
+from helpline.accounts.models import Team
+from helpline.lib import clock
+from helpline.mail import secrets
+from helpline.tickets.models import Message, Ticket
+
+
+def split_tag(address: str) -> tuple[str, str]:
+    """`support+tag@example.com` → (`support@example.com`, `tag`); the tag is "" when absent."""
+    local, _, domain = address.strip().lower().partition("@")
+    base, _, tag = local.partition("+")
+    return f"{base}@{domain}", tag
+
+
+class MailboxQuerySet(models.QuerySet["Mailbox"]):
+    def for_address(self, address: str) -> "MailboxQuerySet":
+        """The mailbox an address belongs to, `+tag` forms included."""
+        return self.filter(address__iexact=split_tag(address)[0])
+
+
+class Mailbox(models.Model):
+    """A support address customers write to."""
+
+    class Transport(models.TextChoices):
+        IMAP = "imap", "IMAP polling"
+        HTTP = "http", "Inbound HTTP (raw MIME or provider webhook)"
+        SMTP = "smtp", "Built-in SMTP listener"
+
+    class ImapSecurity(models.TextChoices):
+        SSL = "ssl", "IMAPS (TLS from the start)"
+        STARTTLS = "starttls", "STARTTLS"
+        NONE = "none", "None (loopback testing only)"
+
+    address = models.EmailField(unique=True)
+    display_name = models.CharField(max_length=100)
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL)
+    language = models.CharField(max_length=16, default="en")
+    transport = models.CharField(max_length=10, choices=Transport.choices, default=Transport.HTTP)
+    is_active = models.BooleanField(default=True)
+    imap_host = models.CharField(max_length=253, blank=True)
+    imap_port = models.PositiveIntegerField(default=993)
+    imap_security = models.CharField(
+        max_length=10, choices=ImapSecurity.choices, default=ImapSecurity.SSL
+    )
+    imap_username = models.CharField(max_length=254, blank=True)
+    imap_password_encrypted = models.TextField(blank=True, editable=False)
+    imap_folder = models.CharField(max_length=200, default="INBOX")
+    inbound_secret_hash = models.CharField(max_length=64, blank=True, editable=False)
+    header_text = models.TextField(blank=True, help_text="Shown above every mail we send.")
+    footer_text = models.TextField(blank=True, help_text="Shown below every mail we send.")
+
+    objects = MailboxQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["address"]
+        verbose_name_plural = "mailboxes"
+
+    def __str__(self) -> str:
+        return f"{self.display_name} <{self.address}>"
+
+    def set_imap_password(self, raw: str) -> None:
+        self.imap_password_encrypted = secrets.encrypt(raw)
+
+    def imap_password(self) -> str:
+        return secrets.decrypt(self.imap_password_encrypted) if self.imap_password_encrypted else ""
+
+    def new_inbound_secret(self) -> str:
+        """A fresh secret for the inbound URL; only its hash is kept."""
+        raw = random_secrets.token_urlsafe(32)
+        self.inbound_secret_hash = secrets.hash_secret(raw)
+        return raw
+
+    @property
+    def local_part(self) -> str:
+        return self.address.split("@", 1)[0]
+
+    @property
+    def domain(self) -> str:
+        return self.address.split("@", 1)[1]
+
+    def reply_address(self, ticket_number: int) -> str:
+        return f"{self.local_part}+{secrets.reply_token(ticket_number)}@{self.domain}"
+
+
+def mailbox_for_address(address: str) -> Mailbox | None:
+    """The active mailbox that mail to `address` is for."""
+    return Mailbox.objects.for_address(address).filter(is_active=True).first()
+
+
+class InboundState(models.TextChoices):
+    PENDING = "pending", "Waiting to be processed"
+    PROCESSED = "processed", "Processed"
+    QUARANTINED = "quarantined", "Quarantined"
+
+
+class InboundResult(models.TextChoices):
+    CREATED = "created", "New ticket"
+    APPENDED = "appended", "Added to a ticket"
+    AUTO_REPLY = "auto_reply", "Automatic reply (no ticket)"
+    BOUNCE = "bounce", "Delivery failure"
+    LOOP = "loop", "Our own mail (ignored)"
+
+
+class InboundEmail(models.Model):
+    """A message exactly as it arrived. Stored before anything else happens, so a
+    crash at any later point loses nothing: the row is simply processed again."""
+
+    mailbox = models.ForeignKey(Mailbox, null=True, blank=True, on_delete=models.SET_NULL)
+    received_via = models.CharField(max_length=20)
+    raw = models.BinaryField()
+    size = models.PositiveIntegerField()
+    # Message-ID when present, else "sha256:<fingerprint>": one row per message,
+    # however often it is fetched, posted or sent to several of our addresses.
+    dedupe_key = models.CharField(max_length=300, unique=True)
+    message_id = models.CharField(max_length=998, blank=True)
+    state = models.CharField(
+        max_length=12, choices=InboundState.choices, default=InboundState.PENDING
+    )
+    result = models.CharField(max_length=12, choices=InboundResult.choices, blank=True)
+    placement = models.CharField(max_length=300, blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.SET_NULL)
+    ticket_message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL)
+    received_at = models.DateTimeField(default=clock.now, db_index=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["state", "received_at"], name="inbound_state")]
+
+    def __str__(self) -> str:
+        return self.message_id or self.dedupe_key
+
+
+class MessageReference(models.Model):
+    """A Message-ID we sent or received on a ticket: what In-Reply-To and References match."""
+
+    message_id = models.CharField(max_length=998, db_index=True)
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="mail_references")
+    ticket_message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.CASCADE)
+    outgoing = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["message_id", "ticket"], name="reference_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.message_id
+
+
+class OutboundKind(models.TextChoices):
+    REPLY = "reply", "Agent reply"
+    ACKNOWLEDGEMENT = "ack", "Acknowledgement"
+    REFUSAL = "refusal", "Message refused (too large)"
+
+
+class OutboundState(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed permanently"
+    UNCERTAIN = "uncertain", "Delivery uncertain (review)"
+
+
+class OutboundEmailQuerySet(models.QuerySet["OutboundEmail"]):
+    def due(self) -> "OutboundEmailQuerySet":
+        return self.filter(state=OutboundState.QUEUED, next_attempt_at__lte=clock.now())
+
+
+class OutboundEmail(models.Model):
+    """The outbox: a mail written in the same transaction as what caused it, sent by
+    the worker. Its Message-ID is fixed at creation, so every attempt is the same mail."""
+
+    kind = models.CharField(max_length=10, choices=OutboundKind.choices)
+    ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.SET_NULL)
+    ticket_message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL)
+    mailbox = models.ForeignKey(Mailbox, null=True, blank=True, on_delete=models.SET_NULL)
+    from_header = models.CharField(max_length=400)
+    reply_to = models.CharField(max_length=400, blank=True)
+    recipients = models.JSONField(default=list)
+    # The first recipient, as a plain column: what the automatic-mail rate limit counts.
+    primary_recipient = models.EmailField(db_index=True)
+    cc = models.JSONField(default=list, blank=True)
+    subject = models.CharField(max_length=400)
+    rfc_message_id = models.CharField(max_length=300, unique=True)
+    in_reply_to = models.CharField(max_length=998, blank=True)
+    references = models.TextField(blank=True)
+    body_text = models.TextField()
+    body_html = models.TextField()
+    automatic = models.BooleanField(default=False, help_text="Sent with Auto-Submitted.")
+    state = models.CharField(
+        max_length=10, choices=OutboundState.choices, default=OutboundState.QUEUED
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=clock.now, db_index=True)
+    last_error = models.TextField(blank=True)
+    server_response = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=clock.now, db_index=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = OutboundEmailQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "outbound email"
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {', '.join(self.recipients)}: {self.subject}"
+
+
+class ImapFolderState(models.Model):
+    """How far a mailbox's IMAP folder has been read: UIDs are only meaningful
+    within one UIDVALIDITY, so a change of it means reading the folder again
+    (duplicates are then recognised by Message-ID or fingerprint)."""
+
+    mailbox = models.ForeignKey(Mailbox, on_delete=models.CASCADE, related_name="imap_states")
+    folder = models.CharField(max_length=200)
+    uidvalidity = models.BigIntegerField(default=0)
+    last_uid = models.BigIntegerField(default=0)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["mailbox", "folder"], name="imap_state_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mailbox.address}/{self.folder} uid>{self.last_uid}"

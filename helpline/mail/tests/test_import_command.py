@@ -1,0 +1,78 @@
+import json
+import mailbox as mailbox_formats
+
+import pytest
+from django_tasks_db.models import DBTaskResult
+
+from helpline.cli import main
+from helpline.mail.tests.factories import raw_email
+from helpline.tickets.models import Ticket
+
+
+@pytest.fixture
+def messages():
+    first = raw_email(message_id="<i1@client.example>")
+    reply = raw_email(message_id="<i2@client.example>", in_reply_to="<i1@client.example>")
+    auto = raw_email(message_id="<i3@client.example>", headers={"Auto-Submitted": "auto-replied"})
+    broken = b"Subject: no sender\r\n\r\nbody"
+    return [first, reply, auto, broken, first]
+
+
+def summary(capsys, *args) -> dict:
+    assert main(["mail", "import", *args, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+EXPECTED = {
+    "created": 1, "appended": 1, "duplicates": 1, "quarantined": 1,
+    "auto_replies_and_bounces": 1, "retrying": 0,
+}  # fmt: skip
+
+
+@pytest.mark.django_db
+class TestMailImport:
+    def test_it_imports_an_mbox(self, tmp_path, messages, capsys):
+        box = mailbox_formats.mbox(tmp_path / "all.mbox")
+        for raw in messages:
+            box.add(raw)
+        box.flush()
+        assert summary(capsys, str(tmp_path / "all.mbox")) == EXPECTED
+        assert Ticket.objects.get().messages.count() == 2
+        # The import processed every message itself: nothing is left for a worker.
+        assert not DBTaskResult.objects.exists()
+
+    def test_it_imports_a_maildir(self, tmp_path, messages, capsys):
+        box = mailbox_formats.Maildir(tmp_path / "Maildir")
+        for raw in messages:
+            box.add(raw)
+        assert summary(capsys, str(tmp_path / "Maildir")) == EXPECTED
+
+    def test_it_imports_one_eml_and_twice_is_a_duplicate(self, tmp_path, messages, capsys):
+        path = tmp_path / "one.eml"
+        path.write_bytes(messages[0])
+        assert summary(capsys, str(path))["created"] == 1
+        assert summary(capsys, str(path))["duplicates"] == 1
+
+    def test_a_missing_path_is_one_clear_line(self, tmp_path, capsys):
+        assert main(["mail", "import", str(tmp_path / "nope")]) == 2
+        assert "is neither a file nor a folder" in capsys.readouterr().err
+
+    def test_an_unknown_mailbox_is_one_clear_line(self, tmp_path, capsys):
+        (tmp_path / "a.eml").write_bytes(raw_email())
+        assert main(["mail", "import", str(tmp_path / "a.eml"), "--mailbox", "x@y.example"]) == 2
+        assert "no mailbox has the address 'x@y.example'" in capsys.readouterr().err
+
+
+@pytest.mark.django_db
+def test_imported_mail_is_not_acknowledged(tmp_path, capsys):
+    from helpline.mail.models import Mailbox, OutboundEmail
+
+    Mailbox.objects.create(address="support@helpline.example", display_name="Support")
+    (tmp_path / "old.eml").write_bytes(raw_email(message_id="<old@client.example>"))
+    assert (
+        summary(capsys, str(tmp_path / "old.eml"), "--mailbox", "support@helpline.example")[
+            "created"
+        ]
+        == 1
+    )
+    assert not OutboundEmail.objects.exists()

@@ -1,0 +1,67 @@
+"""The only way to load tickets, messages and attachments for a user.
+
+An object the user may not see is reported as missing (404), never as
+forbidden: a 403 would confirm that ticket #1234 exists.
+"""
+
+from django.db.models import Q
+from django.http import Http404
+
+from helpline.accounts.models import User
+from helpline.tickets.models import Attachment, Message, Ticket, TicketQuerySet
+
+
+class NoPermission(Exception):
+    """The user may see the ticket but not make this change (e.g. a light agent replying)."""
+
+
+def tickets_for(user: User) -> TicketQuerySet:
+    tickets = Ticket.objects.all()
+    if not user.is_active:
+        return tickets.none()
+    if user.is_admin or user.sees_all_tickets:
+        return tickets
+    return tickets.filter(
+        Q(team__isnull=True) | Q(team__members=user) | Q(assignee=user)
+    ).distinct()
+
+
+def ticket_for(user: User, number: int) -> Ticket:
+    ticket = (
+        tickets_for(user)
+        .select_related("status", "requester", "assignee", "team")
+        .filter(number=number)
+        .first()
+    )
+    if ticket is None:
+        raise Http404("No such ticket.")
+    return ticket
+
+
+def ticket_for_edit(user: User, number: int) -> Ticket:
+    ticket = ticket_for(user, number)
+    check_can_edit(user)
+    return ticket
+
+
+def check_can_edit(user: User) -> None:
+    if not user.can_edit_tickets:
+        raise NoPermission("Light agents can read tickets and add internal notes only.")
+
+
+def attachment_for(user: User, attachment_id: int) -> Attachment:
+    attachment = (
+        Attachment.objects.select_related("blob", "message__ticket")
+        .filter(pk=attachment_id, message__ticket__in=tickets_for(user))
+        .first()
+    )
+    if attachment is None:
+        raise Http404("No such attachment.")
+    return attachment
+
+
+def message_for(ticket: Ticket, message_id: int) -> Message:
+    message = ticket.messages.filter(pk=message_id).first()
+    if message is None:
+        raise Http404("No such message on this ticket.")
+    return message

@@ -1,0 +1,312 @@
+"""Tickets in the JSON API: thin endpoints that parse, check access and call actions."""
+
+import base64
+import binascii
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import FileResponse, HttpRequest
+from ninja import Field, Query, Router, Schema
+from ninja import Status as Respond
+
+from helpline.accounts.models import Team, User
+from helpline.api.auth import agent
+from helpline.api.errors import fields_as
+from helpline.api.pagination import MAX_LIMIT, after_updated_cursor, page
+from helpline.contacts.actions import find_or_create_contact
+from helpline.contacts.models import Contact
+from helpline.tickets import access, actions
+from helpline.tickets.attachments import open_attachment
+from helpline.tickets.files import Upload, clean_filename
+from helpline.tickets.models import Category, Message, Status, Ticket
+from helpline.tickets.schemas import (
+    AttachmentIn,
+    EventOut,
+    LinkIn,
+    MergeIn,
+    MessageOut,
+    MoveIn,
+    NoteIn,
+    ReplyIn,
+    TicketCreateIn,
+    TicketDetailOut,
+    TicketPage,
+    TicketUpdateIn,
+)
+
+router = Router(tags=["tickets"])
+
+
+DB_ID = Field(None, ge=1, le=2**63 - 1)
+
+
+class TicketFilters(Schema):
+    status: str | None = Field(None, max_length=60)
+    status_category: str | None = Field(None, max_length=10)
+    assignee: str | None = Field(None, max_length=19, description="An agent id, 'me' or 'none'")
+    team: int | None = DB_ID
+    requester: int | None = DB_ID
+    tag: str | None = Field(None, max_length=50)
+    updated_since: datetime | None = None
+    cursor: str | None = Field(None, max_length=200)
+    limit: int = 50
+
+
+def _filtered(user: User, f: TicketFilters) -> Any:
+    tickets = access.tickets_for(user).for_list()
+    if f.status:
+        tickets = tickets.filter(status__slug=f.status)
+    if f.status_category:
+        tickets = tickets.filter(status__category=f.status_category)
+    if f.assignee:
+        tickets = _by_assignee(tickets, f.assignee, user)
+    if f.team is not None:
+        tickets = tickets.filter(team_id=f.team)
+    if f.requester is not None:
+        tickets = tickets.filter(requester_id=f.requester)
+    if f.tag:
+        tickets = tickets.filter(tags__name=f.tag.lower())
+    if f.updated_since:
+        tickets = tickets.filter(updated_at__gte=f.updated_since)
+    return tickets
+
+
+def _by_assignee(tickets: Any, assignee: str, user: User) -> Any:
+    if assignee == "me":
+        return tickets.filter(assignee=user)
+    if assignee == "none":
+        return tickets.filter(assignee__isnull=True)
+    if not assignee.isdigit():
+        raise ValidationError({"assignee": "Use an agent id, 'me' or 'none'."})
+    return tickets.filter(assignee_id=int(assignee))
+
+
+@router.get("/tickets", response=TicketPage, summary="List tickets (newest activity first)")
+def list_tickets(request: HttpRequest, filters: Query[TicketFilters]) -> dict[str, Any]:
+    limit = max(1, min(filters.limit, MAX_LIMIT))
+    tickets = after_updated_cursor(_filtered(agent(request), filters), filters.cursor)
+    rows = list(tickets.order_by("-updated_at", "-id")[: limit + 1])
+    items, next_cursor = page(rows, limit, lambda t: [t.updated_at, t.pk])
+    return {"items": items, "next_cursor": next_cursor}
+
+
+def _status(slug: str | None) -> Status | None:
+    if slug is None:
+        return None
+    status = Status.objects.filter(slug=slug).first()
+    if status is None:
+        known = ", ".join(Status.objects.values_list("slug", flat=True))
+        raise ValidationError({"status": f"{slug!r} is not a status. Known: {known}."})
+    return status
+
+
+def _category(name: str | None) -> Category | None:
+    if not name:
+        return None
+    category = Category.objects.filter(name__iexact=name).first()
+    if category is None:
+        raise ValidationError({"category": f"{name!r} is not a category."})
+    return category
+
+
+def _assignee(pk: int | None) -> User | None:
+    if pk is None:
+        return None
+    user = User.objects.filter(pk=pk, is_active=True).first()
+    if user is None:
+        raise ValidationError({"assignee_id": f"No active agent has id {pk}."})
+    return user
+
+
+def _team(pk: int | None) -> Team | None:
+    if pk is None:
+        return None
+    team = Team.objects.filter(pk=pk).first()
+    if team is None:
+        raise ValidationError({"team_id": f"No team has id {pk}."})
+    return team
+
+
+def _uploads(items: list[AttachmentIn]) -> list[Upload]:
+    limit = settings.HELPLINE_MAX_ATTACHMENT_BYTES
+    uploads = []
+    for item in items:
+        name = clean_filename(item.filename)
+        if len(item.content_base64) * 3 // 4 > limit + 3:
+            raise ValidationError(
+                {"attachments": f"{name} is over the {limit // 1_048_576} MB limit."}
+            )
+        try:
+            content = base64.b64decode(item.content_base64, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValidationError(
+                {"attachments": f"{name}: content_base64 is not base64."}
+            ) from None
+        uploads.append(
+            Upload(filename=item.filename, content=content, content_type=item.content_type)
+        )
+    return uploads
+
+
+@router.post("/tickets", response={201: TicketDetailOut}, summary="Create a ticket")
+def create_ticket(request: HttpRequest, payload: TicketCreateIn) -> Respond[Ticket]:
+    user = agent(request)
+    access.check_can_edit(user)
+    with transaction.atomic():  # a rejected ticket must not leave a new contact behind
+        ticket = _create(user, payload)
+    # The ticket as created, even when it went to a team this agent cannot see.
+    return Respond(201, ticket)
+
+
+def _cc_contacts(emails: list[str], user: User) -> list[Contact]:
+    with fields_as(email="cc_emails"):
+        return [find_or_create_contact(email=e, acting_user=user) for e in emails]
+
+
+def _create(user: User, payload: TicketCreateIn) -> Ticket:
+    with fields_as(email="requester_email"):
+        requester = find_or_create_contact(
+            email=payload.requester_email, name=payload.requester_name, acting_user=user
+        )
+    ccs = _cc_contacts(payload.cc_emails, user)
+    with fields_as(assignee="assignee_id"):
+        return _create_ticket(user, payload, requester, ccs)
+
+
+def _create_ticket(
+    user: User, payload: TicketCreateIn, requester: Contact, ccs: list[Contact]
+) -> Ticket:
+    return actions.create_ticket(
+        acting_user=user, requester=requester, subject=payload.subject, body=payload.body,
+        body_html=payload.body_html, channel=payload.channel, priority=payload.priority,
+        type=payload.type, status=_status(payload.status), category=_category(payload.category),
+        tags=payload.tags, assignee=_assignee(payload.assignee_id), team=_team(payload.team_id),
+        custom_fields=payload.custom_fields, language=payload.language, ccs=ccs,
+        attachments=_uploads(payload.attachments), message_author=payload.message_author,
+    )  # fmt: skip
+
+
+@router.get("/tickets/{number}", response=TicketDetailOut, summary="A ticket with its conversation")
+def get_ticket(request: HttpRequest, number: int) -> Ticket:
+    return access.ticket_for(agent(request), number)
+
+
+NOT_NULL = {"subject", "status", "priority", "type", "tags", "custom_fields"}
+
+
+def _update_kwargs(payload: TicketUpdateIn) -> dict[str, Any]:
+    given = payload.model_fields_set
+    resolvers: dict[str, Callable[[Any], Any]] = {
+        "subject": lambda v: v, "status": _status, "priority": lambda v: v, "type": lambda v: v,
+        "category": _category, "tags": lambda v: v, "custom_fields": lambda v: v,
+        "assignee_id": _assignee, "team_id": _team,
+    }  # fmt: skip
+    kwargs = {}
+    for field, resolve in resolvers.items():
+        if field in given:
+            value = getattr(payload, field)
+            if value is None and field in NOT_NULL:
+                raise ValidationError({field: "This field cannot be null."})
+            kwargs[field.removesuffix("_id")] = resolve(value)
+    return kwargs
+
+
+@router.patch("/tickets/{number}", response=TicketDetailOut, summary="Change a ticket's properties")
+def update_ticket(request: HttpRequest, number: int, payload: TicketUpdateIn) -> Ticket:
+    user = agent(request)
+    ticket = access.ticket_for_edit(user, number)
+    kwargs = _update_kwargs(payload)
+    with transaction.atomic(), fields_as(assignee="assignee_id"):
+        if payload.cc_emails is not None:
+            ccs = _cc_contacts(payload.cc_emails, user)
+            actions.set_ccs(ticket=ticket, contacts=ccs, acting_user=user)
+        updated = actions.update_ticket(ticket=ticket, acting_user=user, **kwargs)
+    # The saved ticket, even when the change moved it out of this agent's sight.
+    return updated
+
+
+@router.post(
+    "/tickets/{number}/replies", response={201: MessageOut}, summary="Reply to the customer"
+)
+def reply(request: HttpRequest, number: int, payload: ReplyIn) -> Respond[Message]:
+    user = agent(request)
+    ticket = access.ticket_for_edit(user, number)
+    message = actions.reply(
+        ticket=ticket, acting_user=user, body=payload.body, body_html=payload.body_html,
+        attachments=_uploads(payload.attachments), status=_status(payload.status),
+        channel="api",
+    )  # fmt: skip
+    return Respond(201, message)
+
+
+@router.post("/tickets/{number}/notes", response={201: MessageOut}, summary="Add an internal note")
+def note(request: HttpRequest, number: int, payload: NoteIn) -> Respond[Message]:
+    user = agent(request)
+    ticket = access.ticket_for(user, number)
+    message = actions.add_note(
+        ticket=ticket, acting_user=user, body=payload.body, body_html=payload.body_html,
+        attachments=_uploads(payload.attachments), channel="api",
+    )  # fmt: skip
+    return Respond(201, message)
+
+
+@router.post(
+    "/tickets/{number}/merge", response=TicketDetailOut, summary="Merge into another ticket"
+)
+def merge(request: HttpRequest, number: int, payload: MergeIn) -> Ticket:
+    user = agent(request)
+    source = access.ticket_for_edit(user, number)
+    target = access.ticket_for_edit(user, payload.into)
+    with fields_as(target="into", source="ticket"):
+        actions.merge(source=source, target=target, acting_user=user)
+    return access.ticket_for(user, payload.into)
+
+
+@router.post("/tickets/{number}/links", response={201: TicketDetailOut}, summary="Link two tickets")
+def link(request: HttpRequest, number: int, payload: LinkIn) -> Respond[Ticket]:
+    user = agent(request)
+    source = access.ticket_for_edit(user, number)
+    target = access.ticket_for_edit(user, payload.target)
+    actions.link(source=source, target=target, kind=payload.kind, acting_user=user)
+    return Respond(201, access.ticket_for(user, number))
+
+
+@router.post(
+    "/tickets/{number}/messages/{message_id}/split",
+    response={201: TicketDetailOut},
+    summary="Split a message out into a new ticket",
+)
+def split(request: HttpRequest, number: int, message_id: int) -> Respond[Ticket]:
+    user = agent(request)
+    ticket = access.ticket_for_edit(user, number)
+    message = access.message_for(ticket, message_id)
+    new = actions.split(message=message, acting_user=user)
+    return Respond(201, access.ticket_for(user, new.number))
+
+
+@router.post(
+    "/tickets/{number}/messages/{message_id}/move",
+    response=MessageOut,
+    summary="Move a message to another ticket (re-thread)",
+)
+def move(request: HttpRequest, number: int, message_id: int, payload: MoveIn) -> Message:
+    user = agent(request)
+    ticket = access.ticket_for_edit(user, number)
+    message = access.message_for(ticket, message_id)
+    target = access.ticket_for_edit(user, payload.to)
+    return actions.move_message(message=message, target=target, acting_user=user)
+
+
+@router.get("/tickets/{number}/events", response=list[EventOut], summary="The ticket's timeline")
+def timeline(request: HttpRequest, number: int) -> Any:
+    ticket = access.ticket_for(agent(request), number)
+    return ticket.events.select_related("actor_user", "actor_contact")
+
+
+@router.get("/attachments/{attachment_id}", summary="Download an attachment")
+def download(request: HttpRequest, attachment_id: int) -> FileResponse:
+    return open_attachment(access.attachment_for(agent(request), attachment_id))

@@ -1,0 +1,262 @@
+"""The API's view of tickets (Django Ninja / pydantic schemas)."""
+
+from datetime import datetime
+from typing import Any, Literal
+
+from ninja import Field, Schema
+
+from helpline.tickets import access
+from helpline.tickets.models import Attachment, Message, Ticket, TicketEvent, TicketLink
+
+PriorityName = Literal["low", "normal", "high", "urgent"]
+TypeName = Literal["question", "incident", "problem", "task"]
+ChannelName = Literal["email", "web", "portal", "chat", "api", "phone"]
+LinkKindName = Literal["child", "duplicate", "related"]
+
+
+class PersonRef(Schema):
+    id: int
+    name: str
+    email: str
+
+
+class TeamRef(Schema):
+    id: int
+    name: str
+
+
+class AttachmentIn(Schema):
+    filename: str = Field(min_length=1, max_length=1000)
+    content_type: str = Field("", max_length=255)
+    content_base64: str
+
+
+class AttachmentOut(Schema):
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    url: str
+
+    @staticmethod
+    def resolve_url(obj: Attachment) -> str:
+        return f"/api/v1/attachments/{obj.pk}"
+
+
+class MessageOut(Schema):
+    id: int
+    public: bool
+    author_kind: str
+    author: PersonRef | None
+    channel: str
+    body_text: str
+    body_html: str
+    full_text: str = Field(description="For email: the whole message, when quotes were cut.")
+    full_html: str
+    placement: str = Field(description="For email: why the message is on this ticket.")
+    created_at: datetime
+    attachments: list[AttachmentOut]
+
+    @staticmethod
+    def resolve_public(obj: Message) -> bool:
+        return obj.is_public
+
+    @staticmethod
+    def resolve_author(obj: Message) -> dict[str, Any] | None:
+        if obj.author_user:
+            return {
+                "id": obj.author_user.pk,
+                "name": obj.author_user.name,
+                "email": obj.author_user.email,
+            }
+        if obj.author_contact:
+            contact = obj.author_contact
+            return {"id": contact.pk, "name": contact.name, "email": contact.primary_email}
+        return None
+
+
+class TicketOut(Schema):
+    number: int
+    subject: str
+    status: str
+    status_category: str
+    priority: str
+    type: str
+    category: str | None
+    tags: list[str]
+    requester: PersonRef
+    assignee: PersonRef | None
+    team: TeamRef | None
+    channel: str
+    language: str
+    custom_fields: dict[str, Any]
+    next_update_due: datetime | None
+    merged_into: int | None
+    created_at: datetime
+    updated_at: datetime
+    first_responded_at: datetime | None
+    solved_at: datetime | None
+    closed_at: datetime | None
+    last_customer_activity_at: datetime | None
+    last_agent_activity_at: datetime | None
+
+    @staticmethod
+    def resolve_status(obj: Ticket) -> str:
+        return obj.status.slug
+
+    @staticmethod
+    def resolve_status_category(obj: Ticket) -> str:
+        return obj.status.category
+
+    @staticmethod
+    def resolve_category(obj: Ticket) -> str | None:
+        return obj.category.name if obj.category else None
+
+    @staticmethod
+    def resolve_tags(obj: Ticket) -> list[str]:
+        return [t.name for t in obj.tags.all()]
+
+    @staticmethod
+    def resolve_requester(obj: Ticket) -> dict[str, Any]:
+        r = obj.requester
+        return {"id": r.pk, "name": r.name, "email": r.primary_email}
+
+    @staticmethod
+    def resolve_assignee(obj: Ticket) -> dict[str, Any] | None:
+        a = obj.assignee
+        return {"id": a.pk, "name": a.name, "email": a.email} if a else None
+
+    @staticmethod
+    def resolve_merged_into(obj: Ticket) -> int | None:
+        return obj.merged_into.number if obj.merged_into else None
+
+
+class LinkOut(Schema):
+    kind: str
+    direction: Literal["out", "in"]
+    ticket: int
+    subject: str
+
+
+class TicketDetailOut(TicketOut):
+    ccs: list[PersonRef]
+    messages: list[MessageOut]
+    links: list[LinkOut]
+
+    @staticmethod
+    def resolve_ccs(obj: Ticket) -> list[dict[str, Any]]:
+        return [{"id": c.pk, "name": c.name, "email": c.primary_email} for c in obj.ccs.all()]
+
+    @staticmethod
+    def resolve_messages(obj: Ticket) -> list[Message]:
+        return list(
+            obj.messages.select_related("author_user", "author_contact").prefetch_related(
+                "attachments", "author_contact__identities"
+            )
+        )
+
+    @staticmethod
+    def resolve_links(obj: Ticket, context: dict[str, Any]) -> list[dict[str, Any]]:
+        # Only links to tickets this agent may see: a subject can be confidential.
+        visible = access.tickets_for(context["request"].auth)
+        out: list[TicketLink] = list(
+            obj.links_out.filter(target__in=visible).select_related("target")
+        )
+        into: list[TicketLink] = list(
+            obj.links_in.filter(source__in=visible).select_related("source")
+        )
+        return [
+            {
+                "kind": link.kind,
+                "direction": "out",
+                "ticket": link.target.number,
+                "subject": link.target.subject,
+            }
+            for link in out
+        ] + [
+            {
+                "kind": link.kind,
+                "direction": "in",
+                "ticket": link.source.number,
+                "subject": link.source.subject,
+            }
+            for link in into
+        ]
+
+
+class TicketPage(Schema):
+    items: list[TicketOut]
+    next_cursor: str | None
+
+
+class TicketCreateIn(Schema):
+    subject: str = Field(max_length=1000)
+    body: str
+    body_html: str | None = None
+    requester_email: str = Field(max_length=254)
+    requester_name: str = Field("", max_length=200)
+    cc_emails: list[str] = Field(default_factory=list, max_length=50)
+    priority: PriorityName = "normal"
+    type: TypeName = "question"
+    status: str | None = None
+    category: str | None = None
+    channel: ChannelName = "api"
+    language: str = Field("", max_length=16)
+    tags: list[str] = Field(default_factory=list, max_length=100)
+    assignee_id: int | None = None
+    team_id: int | None = None
+    custom_fields: dict[str, Any] = Field(default_factory=dict)
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=20)
+    message_author: Literal["requester", "agent"] = "requester"
+
+
+class TicketUpdateIn(Schema):
+    subject: str | None = Field(None, max_length=1000)
+    status: str | None = None
+    priority: PriorityName | None = None
+    type: TypeName | None = None
+    category: str | None = None
+    assignee_id: int | None = None
+    team_id: int | None = None
+    tags: list[str] | None = Field(None, max_length=100)
+    custom_fields: dict[str, Any] | None = None
+    cc_emails: list[str] | None = Field(None, max_length=50)
+
+
+class ReplyIn(Schema):
+    body: str
+    body_html: str | None = None
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=20)
+    status: str | None = Field(None, description="Set this status with the reply, e.g. pending.")
+
+
+class NoteIn(Schema):
+    body: str
+    body_html: str | None = None
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=20)
+
+
+class MergeIn(Schema):
+    into: int = Field(description="The number of the ticket that receives this one.")
+
+
+class MoveIn(Schema):
+    to: int = Field(description="The number of the ticket the message belongs on.")
+
+
+class LinkIn(Schema):
+    target: int
+    kind: LinkKindName
+
+
+class EventOut(Schema):
+    id: int
+    kind: str
+    actor: str | None
+    data: dict[str, Any]
+    created_at: datetime
+
+    @staticmethod
+    def resolve_actor(obj: TicketEvent) -> str | None:
+        actor = obj.actor_user or obj.actor_contact
+        return str(actor) if actor else None

@@ -1,0 +1,86 @@
+import pytest
+from django.core.exceptions import ValidationError
+
+from helpline.tickets import actions
+from helpline.tickets.models import EventKind, LinkKind, TicketLink
+
+
+@pytest.fixture
+def other(eve, tech_team):
+    return actions.create_ticket(
+        acting_user=None, requester=eve, subject="Same fire", body="Mine too.", team=tech_team
+    )
+
+
+@pytest.mark.django_db
+class TestMerge:
+    def test_it_moves_messages_and_requesters_and_closes_the_source(
+        self, ticket, other, carol, dana
+    ):
+        actions.merge(source=ticket, target=other, acting_user=carol)
+        ticket.refresh_from_db()
+        other.refresh_from_db()
+        assert ticket.status.slug == "closed"
+        assert ticket.merged_into == other
+        assert ticket.messages.count() == 0
+        assert [m.body_text for m in other.messages.all()] == [
+            "It started smoking after the update.",
+            "Mine too.",
+        ]
+        assert list(other.ccs.all()) == [dana]
+        merged_into = ticket.events.get(kind=EventKind.MERGED_INTO)
+        assert merged_into.data == {"ticket": other.number, "messages": 1}
+        assert other.events.get(kind=EventKind.MERGED_FROM).data == {
+            "ticket": ticket.number,
+            "messages": 1,
+        }
+
+    def test_it_refuses_a_merge_into_itself_or_a_closed_ticket(self, ticket, other, carol):
+        with pytest.raises(ValidationError, match="itself"):
+            actions.merge(source=ticket, target=ticket, acting_user=carol)
+        actions.merge(source=other, target=ticket, acting_user=carol)
+        with pytest.raises(ValidationError, match="closed"):
+            actions.merge(source=ticket, target=other, acting_user=carol)
+
+
+@pytest.mark.django_db
+class TestSplit:
+    def test_it_turns_a_message_into_a_linked_ticket(self, ticket, carol, dana):
+        later = actions.reply(ticket=ticket, author_contact=dana, body="Unrelated: my invoice")
+        new = actions.split(message=later, acting_user=carol)
+        assert list(new.messages.all()) == [later]
+        assert new.requester == dana
+        assert ticket.messages.count() == 1
+        assert TicketLink.objects.filter(source=ticket, target=new, kind=LinkKind.RELATED).exists()
+        assert ticket.events.filter(kind=EventKind.SPLIT_TO).get().data["ticket"] == new.number
+        assert new.events.filter(kind=EventKind.SPLIT_FROM).get().data["ticket"] == ticket.number
+
+    def test_it_refuses_to_split_the_only_message(self, ticket, carol):
+        with pytest.raises(ValidationError, match="only message"):
+            actions.split(message=ticket.messages.get(), acting_user=carol)
+
+
+@pytest.mark.django_db
+class TestLinks:
+    def test_it_records_a_link_on_both_timelines(self, ticket, other, carol):
+        actions.link(source=ticket, target=other, kind="duplicate", acting_user=carol)
+        assert ticket.events.get(kind=EventKind.LINKED).data == {
+            "kind": "duplicate",
+            "ticket": other.number,
+            "direction": "out",
+        }
+        assert other.events.get(kind=EventKind.LINKED).data["direction"] == "in"
+
+    def test_it_refuses_cycles_and_second_parents(self, ticket, other, carol, dana):
+        third = actions.create_ticket(acting_user=None, requester=dana, subject="c", body="c")
+        actions.link(source=ticket, target=other, kind="child", acting_user=carol)
+        actions.link(source=other, target=third, kind="child", acting_user=carol)
+        with pytest.raises(ValidationError, match="ancestor"):
+            actions.link(source=third, target=ticket, kind="child", acting_user=carol)
+        with pytest.raises(ValidationError, match="already has a parent"):
+            actions.link(source=ticket, target=third, kind="child", acting_user=carol)
+
+    def test_related_links_are_symmetric_for_duplicates(self, ticket, other, carol):
+        actions.link(source=ticket, target=other, kind="related", acting_user=carol)
+        with pytest.raises(ValidationError, match="already linked"):
+            actions.link(source=other, target=ticket, kind="related", acting_user=carol)

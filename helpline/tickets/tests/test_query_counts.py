@@ -1,0 +1,43 @@
+"""The list and the ticket page cost a fixed number of queries, however much data there is."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from helpline.tickets import actions
+
+
+def make_tickets(count, requester, agent, team):
+    for index in range(count):
+        created = actions.create_ticket(
+            acting_user=agent, requester=requester, subject=f"T{index}", body="b",
+            tags=["a", "b"], assignee=agent, team=team,
+        )  # fmt: skip
+        actions.reply(ticket=created, acting_user=agent, body="r")
+
+
+def queries(api, path) -> int:
+    api.get(path)  # warm-up: the token's last-used time is written at most once a minute
+    with CaptureQueriesContext(connection) as captured:
+        assert api.get(path).status_code == 200
+    return len(captured)
+
+
+@pytest.mark.django_db
+def test_the_ticket_list_does_not_grow_with_the_page(api_as, carol, dana, tech_team):
+    api = api_as(carol)
+    make_tickets(3, dana, carol, tech_team)
+    small = queries(api, "/tickets")
+    make_tickets(20, dana, carol, tech_team)
+    assert queries(api, "/tickets") == small
+    assert small <= 8
+
+
+@pytest.mark.django_db
+def test_the_ticket_page_does_not_grow_with_the_conversation(api_as, carol, dana, ticket):
+    api = api_as(carol)
+    actions.reply(ticket=ticket, acting_user=carol, body="first")
+    small = queries(api, f"/tickets/{ticket.number}")
+    for index in range(15):
+        actions.reply(ticket=ticket, author_contact=dana, body=f"more {index}")
+    assert queries(api, f"/tickets/{ticket.number}") == small

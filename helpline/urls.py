@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from helpline.api.v1 import api
+
+admin.site.site_header = "Helpline administration"
+admin.site.site_title = "Helpline"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("inbound/providers/", include("anymail.urls")),
+    path("", include("helpline.web.urls")),
+]

@@ -1,0 +1,155 @@
+"""The `helpline` command: in-process for the database commands, as a real process for serve."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from helpline.accounts.actions import authenticate_token
+from helpline.accounts.models import User
+from helpline.cli import main
+from helpline.commands import check_port_free
+from helpline.lib.errors import CliError
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, timeout: int = 60):
+    return subprocess.run(
+        [sys.executable, "-m", "helpline.cli", *args],
+        capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})},
+    )  # fmt: skip
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.django_db
+class TestTokenCommand:
+    def test_it_prints_a_working_token_once(self, carol, capsys):
+        assert main(["token", "create", "CAROL@helpline.test", "--name", "script"]) == 0
+        raw = capsys.readouterr().out.strip()
+        assert authenticate_token(raw) == carol
+
+    def test_it_revokes_by_hint(self, carol, capsys):
+        main(["token", "create", carol.email])
+        raw = capsys.readouterr().out.strip()
+        assert main(["token", "revoke", raw[:12]]) == 0
+        assert authenticate_token(raw) is None
+
+    def test_an_unknown_agent_is_one_clear_line(self, capsys):
+        assert main(["token", "create", "nobody@example.com"]) == 2
+        assert capsys.readouterr().err == "helpline: no agent has the email 'nobody@example.com'\n"
+
+
+@pytest.mark.django_db
+class TestCreateAdmin:
+    def test_it_creates_an_administrator(self, capsys):
+        code = main(
+            ["createadmin", "--email", "Boss@Example.com", "--password", "long-enough-pw-1"]
+        )
+        assert code == 0
+        boss = User.objects.get(email="boss@example.com")
+        assert boss.is_admin
+        assert boss.is_staff
+        assert boss.check_password("long-enough-pw-1")
+
+    @pytest.mark.parametrize(
+        ("email", "password", "message"),
+        [
+            ("not-an-email", "long-enough-pw-1", "is not a valid email address"),
+            ("a@example.com", "short", "too short"),
+        ],
+    )
+    def test_it_rejects_bad_input_in_one_line(self, capsys, email, password, message):
+        assert main(["createadmin", "--email", email, "--password", password]) == 2
+        err = capsys.readouterr().err
+        assert message in err
+        assert err.count("\n") == 1
+        assert not User.objects.exists()
+
+
+def test_a_port_in_use_is_one_clear_line():
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(CliError, match=f"port {port} on 127.0.0.1 is in use"):
+            check_port_free("127.0.0.1", port)
+
+
+@pytest.mark.parametrize(
+    ("database_url", "message"),
+    [
+        ("nonsense://x", "DATABASE_URL is not a database URL Helpline understands"),
+        ("postgres://postgres@127.0.0.1:1/nothing", "cannot reach the database (127.0.0.1)"),
+    ],
+)
+def test_database_problems_are_one_clear_line(tmp_path, database_url, message):
+    result = run_cli(
+        "serve",
+        "--port",
+        str(free_port()),
+        env={"DATABASE_URL": database_url, "HELPLINE_VAR_DIR": str(tmp_path)},
+    )
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+def wait_for(url: str, seconds: float) -> bytes:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback only
+                return response.read()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
+
+
+def test_serve_answers_and_stops_cleanly_on_ctrl_c(tmp_path: Path):
+    port = free_port()
+    env = {
+        **os.environ,
+        "HELPLINE_VAR_DIR": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "helpline.cli", "serve", "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+    )  # fmt: skip
+    try:
+        assert wait_for(f"http://127.0.0.1:{port}/healthz", 60) == b'{"status": "ok"}'
+        assert b"Helpline" in wait_for(f"http://127.0.0.1:{port}/", 5)
+    finally:
+        server.send_signal(signal.SIGINT)
+        output, _ = server.communicate(timeout=30)
+    assert server.returncode == 0, output
+    assert "Helpline stopped." in output
+    assert "Traceback" not in output
+
+
+def test_worker_refuses_an_unmigrated_database(tmp_path):
+    result = run_cli(
+        "worker", "--batch",
+        env={"DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}", "HELPLINE_VAR_DIR": str(tmp_path)},
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "run `helpline manage migrate` first" in result.stderr
+
+
+@pytest.mark.django_db
+def test_demo_reset_refuses_a_database_with_real_agents(carol, capsys):
+    assert main(["demo", "--reset", "--port", str(free_port())]) == 2
+    assert "holds more than the demo" in capsys.readouterr().err
+    assert User.objects.filter(pk=carol.pk).exists()

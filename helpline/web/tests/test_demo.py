@@ -1,0 +1,48 @@
+import pytest
+
+from helpline import demo
+from helpline.accounts.models import User
+from helpline.contacts.models import Contact, Organization
+from helpline.tickets.models import Attachment, Channel, Message, Priority, Ticket
+
+
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        demo.seed()
+        yield
+        Ticket.objects.all().delete()
+        Contact.objects.all().delete()
+        Organization.objects.all().delete()
+        User.objects.all().delete()
+
+
+@pytest.mark.django_db
+class TestDemo:
+    def test_it_seeds_a_realistic_desk(self, seeded):
+        assert User.objects.count() == 5
+        assert Contact.objects.count() == 40
+        assert Organization.objects.count() == 8
+        assert Ticket.objects.count() == 300
+        assert Attachment.objects.exists()
+        assert Message.objects.filter(is_public=False).exists()
+
+    def test_it_covers_every_status_priority_and_channel(self, seeded):
+        categories = set(Ticket.objects.values_list("status__category", flat=True))
+        assert categories == {"new", "open", "pending", "on_hold", "solved", "closed"}
+        assert set(Ticket.objects.values_list("priority", flat=True)) == set(Priority.values)
+        assert set(Ticket.objects.values_list("channel", flat=True)) == set(Channel.values)
+
+    def test_most_tickets_have_a_conversation(self, seeded):
+        multi = [t for t in Ticket.objects.all() if t.messages.count() >= 3]
+        assert len(multi) > 100
+
+    def test_it_knows_it_is_seeded(self, seeded):
+        assert demo.is_seeded()
+
+    def test_the_demo_logins_work(self, seeded, client):
+        response = client.post(
+            "/login/", {"username": "sam@demo.helpline.test", "password": demo.DEMO_PASSWORD}
+        )
+        assert response.status_code == 302
+        assert "unresolved tickets" in client.get("/").content.decode()

@@ -1,0 +1,15 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from helpline.mail import views as inbound_views
+from helpline.web import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("attachments/<int:attachment_id>/", views.download_attachment, name="attachment"),
+    path("attachments/<int:attachment_id>/inline", views.inline_image, name="inline-image"),
+    path("inbound/email/<str:secret>/", inbound_views.inbound_email, name="inbound-email"),
+    path("healthz", views.health, name="health"),
+]

@@ -1,0 +1,39 @@
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+from helpline.accounts.models import User
+from helpline.tickets import access
+from helpline.tickets.attachments import open_attachment, open_inline_image
+from helpline.tickets.models import StatusCategory
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    context = {}
+    if isinstance(request.user, User) and request.user.is_active:
+        tickets = access.tickets_for(request.user)
+        context = {
+            "open_count": tickets.unresolved().count(),
+            "new_count": tickets.in_category(StatusCategory.NEW).count(),
+            "mine_count": tickets.unresolved().filter(assignee=request.user).count(),
+        }
+    return render(request, "web/home.html", context)
+
+
+@login_required
+def download_attachment(request: HttpRequest, attachment_id: int) -> FileResponse:
+    assert isinstance(request.user, User)
+    return open_attachment(access.attachment_for(request.user, attachment_id))
+
+
+@login_required
+def inline_image(request: HttpRequest, attachment_id: int) -> FileResponse:
+    assert isinstance(request.user, User)
+    return open_inline_image(access.attachment_for(request.user, attachment_id))
+
+
+def health(request: HttpRequest) -> JsonResponse:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
