@@ -10,6 +10,8 @@ import unicodedata
 import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr
 
 from django.conf import settings
 from django.db import transaction
@@ -24,6 +26,7 @@ from helpline.tickets import actions
 from helpline.tickets.files import Upload
 from helpline.tickets.models import Category, CustomField, FieldKind, Status, Ticket
 
+DEMO_MAILBOX = "support@demo.helpline.test"
 DEMO_PASSWORD = "helpline-demo"  # noqa: S105 - printed for everyone on purpose
 AGENTS = [
     ("Ada Admin", "admin@demo.helpline.test", Role.ADMIN, "Customer Success"),
@@ -367,6 +370,60 @@ def _one_ticket(
             actions.close_solved_tickets()
 
 
+def _email_threads(contacts: list[Contact]) -> None:
+    """A few conversations that came in by email, through the real mail pipeline, so
+    the demo shows why each message joined its ticket and the full original."""
+    from helpline.mail import actions as mail
+    from helpline.mail.models import Mailbox
+
+    # Inactive, so the demo never tries to send mail, yet its address is known as ours.
+    Mailbox.objects.create(
+        address=DEMO_MAILBOX, display_name="Demo Support (inactive: the demo sends no mail)",
+        is_active=False,
+    )  # fmt: skip
+    customer, colleague = contacts[0], contacts[1]
+    subject = "CSV export drops accented letters"
+    messages = [
+        _demo_mail(
+            customer, subject, "<demo-1@mail.example>", None,
+            "Hello,\n\nWhen I export contacts to CSV, names like Zoë and José come out as "
+            "Zo? and Jos?. Excel and LibreOffice both show it.\n\nThanks,\n" + customer.name,
+        ),
+        _demo_mail(
+            customer, f"Re: {subject}", "<demo-2@mail.example>", "<demo-1@mail.example>",
+            "It also happens with the PDF export, in case that helps.\n\n"
+            f"On Monday, {customer.name} wrote:\n> When I export contacts to CSV, names like "
+            "Zoë and José come out as\n> Zo? and Jos?. Excel and LibreOffice both show it.",
+        ),
+    ]  # fmt: skip
+    for raw in messages:
+        stored = mail.receive(raw=raw, via="import", mailbox=None, queue_processing=False)
+        mail.process(inbound_id=stored.inbound.pk)
+    number = Ticket.objects.get(subject=subject).number
+    # Someone else cites the ticket's number: a new ticket, linked, with the reason.
+    stranger = _demo_mail(
+        colleague, f"Re: {subject} [#{number}]", "<demo-3@mail.example>", None,
+        "We see the same thing on our account. Is there a fix yet?",
+    )  # fmt: skip
+    stored = mail.receive(raw=stranger, via="import", mailbox=None, queue_processing=False)
+    mail.process(inbound_id=stored.inbound.pk)
+
+
+def _demo_mail(
+    sender: Contact, subject: str, message_id: str, in_reply_to: str | None, body: str
+) -> bytes:
+    mail = EmailMessage()
+    mail["From"] = formataddr((sender.name, sender.primary_email))
+    mail["To"] = f"Support <{DEMO_MAILBOX}>"
+    mail["Subject"] = subject
+    mail["Date"] = format_datetime(clock.now())
+    mail["Message-ID"] = message_id
+    if in_reply_to:
+        mail["In-Reply-To"] = mail["References"] = in_reply_to
+    mail.set_content(body)
+    return bytes(mail)
+
+
 def seed(ticket_count: int = 300, seed_value: int = 20261123) -> str:
     rng = random.Random(seed_value)
     now = timezone.now()
@@ -377,10 +434,12 @@ def seed(ticket_count: int = 300, seed_value: int = 20261123) -> str:
         for index in range(ticket_count):
             # Older tickets first; the last days hold the unresolved ones, as in a real queue.
             age = timedelta(days=90) * (1 - index / ticket_count) ** 1.3
-            start = now - age + timedelta(minutes=rng.randint(0, 600))
+            start = now - age - timedelta(minutes=rng.randint(20, 900))
             if index < ticket_count * 0.7:
                 start = min(start, now - timedelta(days=5))
             _one_ticket(rng, agents, contacts, start, now)
+        with clock.frozen(now - timedelta(hours=3)):
+            _email_threads(contacts)
     tickets = Ticket.objects.count()
     return (
         f"{len(AGENTS)} agents, {len(contacts)} customers in "

@@ -196,9 +196,9 @@ def _body(parsed: ParsedEmail) -> tuple[str, str | None, str, str]:
     """(shown text, shown html, full text, full html): quotes cut, the whole kept apart."""
     full_text = parsed.text.strip() or "(no text)"
     shown = parsed.reply_text or full_text
-    if shown != full_text or not parsed.html:
-        return shown, None, full_text, parsed.html
-    return shown, parsed.html, "", ""
+    if shown == full_text:  # nothing was cut: no "full original" to keep apart
+        return shown, parsed.html or None, "", ""
+    return shown, None, full_text, parsed.html
 
 
 def _new_ticket(inbound: InboundEmail, parsed: ParsedEmail, placement: Placement) -> Message:

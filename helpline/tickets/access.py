@@ -4,11 +4,13 @@ An object the user may not see is reported as missing (404), never as
 forbidden: a 403 would confirm that ticket #1234 exists.
 """
 
+from dataclasses import dataclass
+
 from django.db.models import Q
 from django.http import Http404
 
 from helpline.accounts.models import User
-from helpline.tickets.models import Attachment, Message, Ticket, TicketQuerySet
+from helpline.tickets.models import Attachment, LinkKind, Message, Ticket, TicketQuerySet
 
 
 class NoPermission(Exception):
@@ -26,13 +28,17 @@ def tickets_for(user: User) -> TicketQuerySet:
     ).distinct()
 
 
-def ticket_for(user: User, number: int) -> Ticket:
-    ticket = (
+def visible_ticket(user: User, number: int) -> Ticket | None:
+    return (
         tickets_for(user)
-        .select_related("status", "requester", "assignee", "team")
+        .select_related("status", "requester", "assignee", "team", "merged_into")
         .filter(number=number)
         .first()
     )
+
+
+def ticket_for(user: User, number: int) -> Ticket:
+    ticket = visible_ticket(user, number)
     if ticket is None:
         raise Http404("No such ticket.")
     return ticket
@@ -65,3 +71,35 @@ def message_for(ticket: Ticket, message_id: int) -> Message:
     if message is None:
         raise Http404("No such message on this ticket.")
     return message
+
+
+@dataclass(frozen=True)
+class VisibleLink:
+    kind: str
+    direction: str  # "out": this ticket is the link's source
+    number: int
+    subject: str
+
+    @property
+    def label(self) -> str:
+        """How the link reads from this ticket's side."""
+        if self.direction == "out":
+            return LinkKind(self.kind).label
+        return INCOMING_LABELS[LinkKind(self.kind)]
+
+
+INCOMING_LABELS = {
+    LinkKind.CHILD: "Child of",
+    LinkKind.DUPLICATE: "Has duplicate",
+    LinkKind.RELATED: "Related to",
+}
+
+
+def visible_links(user: User, ticket: Ticket) -> list[VisibleLink]:
+    """The ticket's links to tickets this user may see: a subject can be confidential."""
+    visible = tickets_for(user)
+    out = ticket.links_out.filter(target__in=visible).select_related("target")
+    into = ticket.links_in.filter(source__in=visible).select_related("source")
+    return [
+        VisibleLink(link.kind, "out", link.target.number, link.target.subject) for link in out
+    ] + [VisibleLink(link.kind, "in", link.source.number, link.source.subject) for link in into]

@@ -275,6 +275,13 @@ class AuthorKind(models.TextChoices):
     SYSTEM = "system", "System"
 
 
+class MessageQuerySet(models.QuerySet["Message"]):
+    def for_display(self) -> "MessageQuerySet":
+        return self.select_related("author_user", "author_contact").prefetch_related(
+            "attachments", "author_contact__identities"
+        )
+
+
 class Message(models.Model):
     """One entry of the conversation: a public reply or an internal note."""
 
@@ -296,6 +303,8 @@ class Message(models.Model):
         help_text="Why this message is on this ticket (email threading).",
     )
     created_at = models.DateTimeField(default=clock.now, db_index=True)
+
+    objects = MessageQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]

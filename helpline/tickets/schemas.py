@@ -6,7 +6,7 @@ from typing import Any, Literal
 from ninja import Field, Schema
 
 from helpline.tickets import access
-from helpline.tickets.models import Attachment, Message, Ticket, TicketEvent, TicketLink
+from helpline.tickets.models import Attachment, Message, Ticket, TicketEvent
 
 PriorityName = Literal["low", "normal", "high", "urgent"]
 TypeName = Literal["question", "incident", "problem", "task"]
@@ -149,38 +149,18 @@ class TicketDetailOut(TicketOut):
 
     @staticmethod
     def resolve_messages(obj: Ticket) -> list[Message]:
-        return list(
-            obj.messages.select_related("author_user", "author_contact").prefetch_related(
-                "attachments", "author_contact__identities"
-            )
-        )
+        return list(obj.messages.for_display())
 
     @staticmethod
     def resolve_links(obj: Ticket, context: dict[str, Any]) -> list[dict[str, Any]]:
-        # Only links to tickets this agent may see: a subject can be confidential.
-        visible = access.tickets_for(context["request"].auth)
-        out: list[TicketLink] = list(
-            obj.links_out.filter(target__in=visible).select_related("target")
-        )
-        into: list[TicketLink] = list(
-            obj.links_in.filter(source__in=visible).select_related("source")
-        )
         return [
             {
                 "kind": link.kind,
-                "direction": "out",
-                "ticket": link.target.number,
-                "subject": link.target.subject,
+                "direction": link.direction,
+                "ticket": link.number,
+                "subject": link.subject,
             }
-            for link in out
-        ] + [
-            {
-                "kind": link.kind,
-                "direction": "in",
-                "ticket": link.source.number,
-                "subject": link.source.subject,
-            }
-            for link in into
+            for link in access.visible_links(context["request"].auth, obj)
         ]
 
 

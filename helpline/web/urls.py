@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from helpline.mail import views as inbound_views
+from helpline.tickets import views as ticket_views
 from helpline.web import views
 
 urlpatterns = [
@@ -10,6 +11,17 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("attachments/<int:attachment_id>/", views.download_attachment, name="attachment"),
     path("attachments/<int:attachment_id>/inline", views.inline_image, name="inline-image"),
+    path("tickets/<int:number>/", ticket_views.ticket_page, name="ticket"),
+    path(
+        "tickets/<int:number>/messages/<int:message_id>/move",
+        ticket_views.move_message,
+        name="message-move",
+    ),
+    path(
+        "tickets/<int:number>/messages/<int:message_id>/split",
+        ticket_views.split_message,
+        name="message-split",
+    ),
     path("inbound/email/<str:secret>/", inbound_views.inbound_email, name="inbound-email"),
     path("healthz", views.health, name="health"),
 ]

@@ -8,6 +8,8 @@ from helpline.tickets import access
 from helpline.tickets.attachments import open_attachment, open_inline_image
 from helpline.tickets.models import StatusCategory
 
+RECENT_TICKETS = 25
+
 
 def home(request: HttpRequest) -> HttpResponse:
     context = {}
@@ -17,6 +19,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "open_count": tickets.unresolved().count(),
             "new_count": tickets.in_category(StatusCategory.NEW).count(),
             "mine_count": tickets.unresolved().filter(assignee=request.user).count(),
+            "recent": tickets.for_list().order_by("-updated_at", "-id")[:RECENT_TICKETS],
         }
     return render(request, "web/home.html", context)
 

@@ -35,6 +35,7 @@ class TestNewTickets:
         assert ticket.requester.name == "Dana Customer"
         message = ticket.messages.get()
         assert message.body_text == "It started smoking."
+        assert (message.full_text, message.full_html) == ("", "")  # nothing cut, nothing kept apart
         assert message.placement == "new: no known Message-ID, reply token or ticket number"
 
     def test_ccs_become_ticket_ccs_but_not_our_own_addresses(self, mailbox):

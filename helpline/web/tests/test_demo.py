@@ -3,6 +3,7 @@ import pytest
 from helpline import demo
 from helpline.accounts.models import User
 from helpline.contacts.models import Contact, Organization
+from helpline.mail.models import InboundEmail, Mailbox
 from helpline.tickets.models import Attachment, Channel, Message, Priority, Ticket
 
 
@@ -11,6 +12,8 @@ def seeded(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         demo.seed()
         yield
+        InboundEmail.objects.all().delete()
+        Mailbox.objects.all().delete()
         Ticket.objects.all().delete()
         Contact.objects.all().delete()
         Organization.objects.all().delete()
@@ -23,7 +26,7 @@ class TestDemo:
         assert User.objects.count() == 5
         assert Contact.objects.count() == 40
         assert Organization.objects.count() == 8
-        assert Ticket.objects.count() == 300
+        assert Ticket.objects.count() == 302  # with two that came in by email
         assert Attachment.objects.exists()
         assert Message.objects.filter(is_public=False).exists()
 
@@ -46,3 +49,14 @@ class TestDemo:
         )
         assert response.status_code == 302
         assert "unresolved tickets" in client.get("/").content.decode()
+
+    def test_some_tickets_came_in_by_email_and_say_why(self, seeded):
+        reply = Message.objects.get(
+            body_text="It also happens with the PDF export, in case that helps."
+        )
+        assert reply.placement == "In-Reply-To <demo-1@mail.example>"
+        assert "> When I export contacts to CSV" in reply.full_text
+        cited = Ticket.objects.get(subject__endswith=f"[#{reply.ticket.number}]")
+        assert cited.messages.get().placement == (
+            f"new: sender not a participant of #{reply.ticket.number}"
+        )
