@@ -39,7 +39,8 @@ def ticket_page(request: HttpRequest, number: int) -> HttpResponse:
     ticket = access.ticket_for(user, number)
     context = {
         "ticket": ticket,
-        "conversation": list(ticket.messages.for_display()),
+        # With each reply's outgoing mail, so agents see whether it was delivered.
+        "conversation": list(ticket.messages.for_display().prefetch_related("outboundemail_set")),
         "links": access.visible_links(user, ticket),
         "can_edit": user.can_edit_tickets,
     }

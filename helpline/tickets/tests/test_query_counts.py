@@ -41,3 +41,26 @@ def test_the_ticket_page_does_not_grow_with_the_conversation(api_as, carol, dana
     for index in range(15):
         actions.reply(ticket=ticket, author_contact=dana, body=f"more {index}")
     assert queries(api, f"/tickets/{ticket.number}") == small
+
+
+@pytest.mark.django_db
+def test_the_ticket_web_page_does_not_grow_with_the_conversation(client, carol, dana, ticket):
+    from helpline.tickets.files import Upload
+
+    client.force_login(carol)
+    url = f"/tickets/{ticket.number}/"
+
+    def page_queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    actions.reply(ticket=ticket, acting_user=carol, body="first")
+    small = page_queries()
+    for index in range(6):
+        actions.reply(
+            ticket=ticket, author_contact=dana, body=f"more {index}",
+            attachments=[Upload(f"{index}.txt", b"log", "text/plain")],
+        )  # fmt: skip
+        actions.add_note(ticket=ticket, acting_user=carol, body="note")
+    assert page_queries() == small

@@ -188,3 +188,19 @@ class TestAccess:
         response = signed_in(carol).get(f"/tickets/{ticket.number}/messages/{reply.pk}/split")
         assert response.status_code == 405
         assert Ticket.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_each_emailed_reply_says_whether_it_was_delivered(carol, ticket, tech_team):
+    from helpline.mail.models import Mailbox, OutboundEmail, OutboundState
+
+    Mailbox.objects.create(address="support@helpline.example", display_name="S", team=tech_team)
+    actions.reply(ticket=ticket, acting_user=carol, body="Try the other tray.")
+    page = signed_in(carol).get(f"/tickets/{ticket.number}/").content.decode()
+    assert "Emailed to dana@northwind.example: Queued" in page
+    OutboundEmail.objects.update(state=OutboundState.FAILED, last_error="550 <b>no such user</b>")
+    page = signed_in(carol).get(f"/tickets/{ticket.number}/").content.decode()
+    assert (
+        "Emailed to dana@northwind.example: Failed permanently: 550 &lt;b&gt;no such user&lt;/b&gt;"
+        in page
+    )

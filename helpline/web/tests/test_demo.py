@@ -1,10 +1,25 @@
 import pytest
 
 from helpline import demo
-from helpline.accounts.models import User
+from helpline.accounts.models import Team, User
 from helpline.contacts.models import Contact, Organization
 from helpline.mail.models import InboundEmail, Mailbox
-from helpline.tickets.models import Attachment, Channel, Message, Priority, Ticket
+from helpline.tickets.models import (
+    Attachment,
+    Blob,
+    Category,
+    Channel,
+    CustomField,
+    Message,
+    Priority,
+    Tag,
+    Ticket,
+)
+
+DEMO_MODELS = [
+    InboundEmail, Mailbox, Ticket, Blob, Tag, Category, CustomField, Contact, Organization,
+    User, Team,
+]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -12,12 +27,10 @@ def seeded(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         demo.seed()
         yield
-        InboundEmail.objects.all().delete()
-        Mailbox.objects.all().delete()
-        Ticket.objects.all().delete()
-        Contact.objects.all().delete()
-        Organization.objects.all().delete()
-        User.objects.all().delete()
+        # Committed outside any test's transaction: remove all of it, or a later test
+        # that creates the same team or category fails on a unique name.
+        for model in DEMO_MODELS:
+            model._default_manager.all().delete()
 
 
 @pytest.mark.django_db
