@@ -216,7 +216,7 @@ def run_in_process(env: dict[str, str], maildir: Path) -> None:
     started = time.perf_counter()
     for raw in messages_in(maildir):
         t0 = time.perf_counter()
-        received = actions.receive(raw=raw, via="import", mailbox=None)
+        received = actions.receive(raw=raw, via="import", mailbox=None, queue_processing=False)
         t1 = time.perf_counter()
         inbound = actions.process(inbound_id=received.inbound.pk)
         t2 = time.perf_counter()
@@ -239,7 +239,7 @@ def run_in_process(env: dict[str, str], maildir: Path) -> None:
     )
     for kind, raw in sample_messages().items():
         with CaptureQueriesContext(connection) as captured:
-            received = actions.receive(raw=raw, via="import", mailbox=None)
+            received = actions.receive(raw=raw, via="import", mailbox=None, queue_processing=False)
             actions.process(inbound_id=received.inbound.pk)
         print(f"  SQL for one {kind}: {describe_queries(captured.captured_queries)}")
 

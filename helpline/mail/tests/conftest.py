@@ -5,6 +5,7 @@
 Both skip when Dovecot is missing, and fail instead when CI=true.
 """
 
+import logging
 from collections.abc import Callable, Iterator
 from itertools import count
 
@@ -48,3 +49,10 @@ def pytest_runtest_makereport(item, call):
         for server in item.stash.get(_SERVERS, []):
             report.sections.append((f"dovecot log ({server.directory})", server.log()))
     return report
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _quiet_smtp_servers() -> None:
+    """aiosmtpd logs each connection at INFO from its own thread, often after the test
+    that opened it has ended and pytest has closed that test's captured stderr."""
+    logging.getLogger("mail.log").setLevel(logging.WARNING)

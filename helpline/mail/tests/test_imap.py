@@ -128,3 +128,23 @@ class TestImapPolling:
         mailbox.save()
         dovecot.deliver(MAILBOX, raw_email())
         assert poll(mailbox).stored == 1
+
+    def test_starttls_with_a_verified_certificate(self, dovecot, mailbox, settings):
+        settings.HELPLINE_IMAP_CA_FILE = str(dovecot.cert_path)
+        mailbox.imap_security = "starttls"
+        mailbox.save()
+        dovecot.deliver(MAILBOX, raw_email())
+        assert poll(mailbox).stored == 1
+
+    @pytest.mark.parametrize("security", ["ssl", "starttls"])
+    def test_an_untrusted_certificate_is_refused_and_nothing_is_read(
+        self, dovecot, mailbox, security
+    ):
+        mailbox.imap_security = security
+        mailbox.imap_port = dovecot.ssl_port if security == "ssl" else dovecot.port
+        mailbox.save()
+        dovecot.deliver(MAILBOX, raw_email())
+        result = poll(mailbox)
+        assert (result.stored, len(result.errors)) == (0, 1)
+        assert "certificate" in result.errors[0].lower()
+        assert InboundEmail.objects.count() == 0

@@ -204,3 +204,15 @@ def test_each_emailed_reply_says_whether_it_was_delivered(carol, ticket, tech_te
         "Emailed to dana@northwind.example: Failed permanently: 550 &lt;b&gt;no such user&lt;/b&gt;"
         in page
     )
+
+
+@pytest.mark.django_db
+def test_a_forged_cross_site_post_changes_nothing(carol, thread, other):
+    ticket, reply = thread
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(carol)
+    before = ticket_state(ticket, other)
+    assert move(client, ticket, reply, other.number).status_code == 403
+    split = client.post(f"/tickets/{ticket.number}/messages/{reply.pk}/split")
+    assert split.status_code == 403
+    assert ticket_state(ticket, other) == before
