@@ -187,10 +187,13 @@ class Counter(models.Model):
 
     @classmethod
     def next(cls, name: str, start: int = 1000) -> int:
-        """Must run inside a transaction: the UPDATE row lock serialises concurrent callers."""
-        cls.objects.get_or_create(name=name, defaults={"value": start})
-        cls.objects.filter(name=name).update(value=F("value") + 1)
-        return cls.objects.get(name=name).value
+        """Must run inside a transaction: the UPDATE row lock serialises concurrent callers.
+
+        Two statements once the counter exists; the first call creates it."""
+        if not cls.objects.filter(name=name).update(value=F("value") + 1):
+            cls.objects.get_or_create(name=name, defaults={"value": start})
+            cls.objects.filter(name=name).update(value=F("value") + 1)
+        return cls.objects.values_list("value", flat=True).get(name=name)
 
 
 class TicketQuerySet(models.QuerySet["Ticket"]):

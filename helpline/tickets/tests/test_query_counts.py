@@ -64,3 +64,17 @@ def test_the_ticket_web_page_does_not_grow_with_the_conversation(client, carol, 
         )  # fmt: skip
         actions.add_note(ticket=ticket, acting_user=carol, body="note")
     assert page_queries() == small
+
+
+@pytest.mark.django_db
+def test_a_counter_counts_from_its_start_in_two_statements():
+    from django.db import transaction
+
+    from helpline.tickets.models import Counter
+
+    with transaction.atomic():
+        assert [Counter.next("invoice", start=10) for _ in range(3)] == [11, 12, 13]
+        assert Counter.next("other") == 1001
+        with CaptureQueriesContext(connection) as captured:
+            assert Counter.next("invoice", start=10) == 14
+    assert len(captured) == 2

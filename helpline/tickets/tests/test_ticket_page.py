@@ -65,10 +65,13 @@ class TestTicketPage:
         actions.reply(
             ticket=ticket, author_contact=dana, body="x",
             body_html='<p onclick="alert(1)">hi</p><script>alert(2)</script>',
+            full_text="x\n> quoted", full_html='<img src=x onerror="alert(3)"><script>alert(4)</script>',
         )  # fmt: skip
         page = signed_in(carol).get(f"/tickets/{ticket.number}/").content.decode()
+        assert "Show the full original" in page
         assert "<script>alert" not in page
         assert "onclick" not in page
+        assert "onerror" not in page
 
     def test_the_home_page_lists_recent_tickets_the_agent_may_see(self, bob, carol, ticket):
         assert f'href="/tickets/{ticket.number}/"' in signed_in(carol).get("/").content.decode()
