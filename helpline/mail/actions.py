@@ -14,6 +14,7 @@ from helpline.contacts.models import ContactIdentity, IdentityKind
 from helpline.lib import clock
 from helpline.lib.text import human_size
 from helpline.mail.models import (
+    AwaitedMessage,
     InboundEmail,
     InboundResult,
     InboundState,
@@ -221,6 +222,8 @@ def _new_ticket(inbound: InboundEmail, parsed: ParsedEmail, placement: Placement
     )  # fmt: skip
     if placement.related is not None:
         tickets.link_system(source=ticket, target=placement.related, kind="related")
+    else:
+        _await_originals(parsed, ticket)
     # Imported mail is history: its senders are not waiting for an acknowledgement.
     imported = inbound.received_via == "import"
     if mailbox is not None and not imported and not suppresses_automatic_answers(parsed):
@@ -248,11 +251,23 @@ def _append(parsed: ParsedEmail, placement: Placement) -> Message:
     )  # fmt: skip
 
 
+def _await_originals(parsed: ParsedEmail, ticket: Ticket) -> None:
+    """A reply to mail we have not received starts a ticket; should that mail arrive
+    later, it joins this ticket (see placement: "late original")."""
+    awaited = [m for m in parsed.all_references[:20] if len(m) <= AwaitedMessage.MAX_LENGTH]
+    AwaitedMessage.objects.bulk_create(
+        [AwaitedMessage(message_id=message_id, ticket=ticket) for message_id in awaited],
+        ignore_conflicts=True,
+    )
+
+
 def _remember_reference(message_id: str, message: Message) -> None:
     if message_id:
         MessageReference.objects.get_or_create(
             message_id=message_id, ticket=message.ticket, defaults={"ticket_message": message}
         )
+        # Arrived: from now on References find it, and it is awaited no longer.
+        AwaitedMessage.objects.filter(message_id=message_id).delete()
 
 
 def _record_bounce(inbound: InboundEmail, parsed: ParsedEmail) -> None:

@@ -156,6 +156,26 @@ class MessageReference(models.Model):
         return self.message_id
 
 
+class AwaitedMessage(models.Model):
+    """A Message-ID that mail on this ticket answered before we had received it. When
+    that message arrives late (delayed in transit, or imported out of order), it joins
+    this ticket instead of opening one of its own."""
+
+    MAX_LENGTH = 280  # longer IDs are not awaited (as they are hashed for deduplication)
+
+    message_id = models.CharField(max_length=MAX_LENGTH, db_index=True)
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="awaited_mail")
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["message_id", "ticket"], name="awaited_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.message_id
+
+
 class OutboundKind(models.TextChoices):
     REPLY = "reply", "Agent reply"
     ACKNOWLEDGEMENT = "ack", "Acknowledgement"

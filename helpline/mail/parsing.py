@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from helpline.lib.html import html_to_text, sanitise
+from helpline.lib.text import one_line
 from helpline.mail.charsets import decode_bytes, decode_header_value
 from helpline.mail.quotes import visible_reply
 from helpline.tickets.files import Upload
@@ -96,7 +97,8 @@ def _parse(raw: bytes) -> ParsedEmail:
         message_id=(message_ids(_get(mime, "Message-ID")) or [""])[0],
         in_reply_to=message_ids(_get(mime, "In-Reply-To")),
         references=message_ids(_get(mime, "References"))[-50:],
-        subject=decode_header_value(_get(mime, "Subject"))[:250],
+        # One clean line: a subject of control characters alone is no subject.
+        subject=one_line(decode_header_value(_get(mime, "Subject")))[:250],
         from_name=name, from_address=address,
         reply_to=_addresses(mime, "Reply-To")[:1][0] if _addresses(mime, "Reply-To") else "",
         to=_addresses(mime, "To"), cc=_addresses(mime, "Cc"),

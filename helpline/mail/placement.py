@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from helpline.accounts.models import User
 from helpline.contacts.models import Contact
-from helpline.mail.models import Mailbox, MessageReference, split_tag
+from helpline.mail.models import AwaitedMessage, Mailbox, MessageReference, split_tag
 from helpline.mail.parsing import ParsedEmail
 from helpline.mail.secrets import verify_reply_token
 from helpline.tickets.models import Ticket
@@ -90,7 +90,22 @@ def place(parsed: ParsedEmail, mailbox: Mailbox | None) -> Placement:
         if _participant(ticket, parsed.from_address):
             return Placement(ticket, reason)
         return Placement(None, f"new: sender not a participant of #{ticket.number}", related=ticket)
-    return Placement(None, "new: no known Message-ID, reply token or ticket number")
+    return _as_late_original(parsed) or Placement(
+        None, "new: no known Message-ID, reply token or ticket number"
+    )
+
+
+def _as_late_original(parsed: ParsedEmail) -> Placement | None:
+    """A message that a reply on a ticket already answered: it joins that ticket."""
+    if not parsed.message_id:
+        return None
+    awaited = AwaitedMessage.objects.filter(message_id=parsed.message_id).order_by("created_at")
+    for entry in awaited.select_related("ticket"):
+        ticket = _follow_merges(entry.ticket)
+        if _participant(ticket, parsed.from_address):
+            reason = f"late original <{parsed.message_id}>: a reply on #{ticket.number} came first"
+            return Placement(ticket, reason)
+    return None
 
 
 def _agent_with_token(parsed: ParsedEmail, reason: str) -> User | None:

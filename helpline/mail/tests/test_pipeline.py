@@ -4,7 +4,7 @@ import pytest
 
 from helpline.lib.text import human_size
 from helpline.mail import actions
-from helpline.mail.models import InboundResult, InboundState, Mailbox
+from helpline.mail.models import AwaitedMessage, InboundResult, InboundState, Mailbox
 from helpline.mail.secrets import reply_token
 from helpline.mail.tests.factories import raw_email
 from helpline.tickets.models import EventKind, LinkKind, Message, Status, Ticket, TicketLink
@@ -37,6 +37,11 @@ class TestNewTickets:
         assert message.body_text == "It started smoking."
         assert (message.full_text, message.full_html) == ("", "")  # nothing cut, nothing kept apart
         assert message.placement == "new: no known Message-ID, reply token or ticket number"
+
+    @pytest.mark.parametrize("subject", ["", "\x01", " \t\x1f "])
+    def test_a_subject_of_nothing_but_control_characters_is_no_subject(self, mailbox, subject):
+        raw = b"From: someone@client.example\r\nSubject: " + subject.encode() + b"\r\n\r\nHi"
+        assert deliver(raw, mailbox).ticket.subject == "(no subject)"
 
     def test_ccs_become_ticket_ccs_but_not_our_own_addresses(self, mailbox):
         raw = raw_email(cc="Bo <bo@northwind.example>, support@helpline.example")
@@ -190,6 +195,57 @@ class TestThreading:
         deliver(raw_email(subject=f"Re: [#{ticket.number}]"), mailbox)
         ticket.refresh_from_db()
         assert ticket.status.slug == "open"
+
+
+@pytest.mark.django_db
+class TestLateOriginals:
+    """A reply that arrives before the mail it answers starts a ticket; the original,
+    when it comes, joins that ticket and says why."""
+
+    def test_the_late_original_joins_the_ticket_its_reply_started(self, mailbox):
+        reply = deliver(
+            raw_email(message_id="<r@client.example>", in_reply_to="<o@client.example>"), mailbox
+        )
+        assert reply.result == InboundResult.CREATED
+        original = deliver(raw_email(message_id="<o@client.example>"), mailbox)
+        assert (original.result, original.ticket) == (InboundResult.APPENDED, reply.ticket)
+        assert original.placement == (
+            f"late original <o@client.example>: a reply on #{reply.ticket.number} came first"
+        )
+        assert Ticket.objects.count() == 1
+        assert not AwaitedMessage.objects.exists()
+
+    def test_replies_to_the_late_original_follow_it(self, mailbox):
+        first_reply = deliver(raw_email(in_reply_to="<o@client.example>"), mailbox)
+        deliver(raw_email(message_id="<o@client.example>"), mailbox)
+        later = deliver(raw_email(in_reply_to="<o@client.example>", subject="Re: again"), mailbox)
+        assert later.ticket == first_reply.ticket
+        assert later.placement == "In-Reply-To <o@client.example>"
+
+    def test_a_late_original_from_someone_else_starts_its_own_ticket(self, mailbox):
+        reply = deliver(raw_email(in_reply_to="<o@client.example>"), mailbox)
+        stranger = deliver(
+            raw_email(message_id="<o@client.example>", sender="Mallory <m@evil.example>"), mailbox
+        )
+        assert stranger.result == InboundResult.CREATED
+        assert stranger.ticket != reply.ticket
+
+    def test_a_strangers_mail_citing_a_ticket_awaits_nothing(self, mailbox, ticket):
+        deliver(
+            raw_email(sender="m@evil.example", subject=f"[#{ticket.number}]", in_reply_to="<o@x>"),
+            mailbox,
+        )
+        assert not AwaitedMessage.objects.exists()
+        assert deliver(raw_email(message_id="<o@x>"), mailbox).result == InboundResult.CREATED
+
+    def test_a_late_original_follows_its_ticket_into_a_merge(self, mailbox, carol):
+        from helpline.tickets import actions as ticket_actions
+
+        reply = deliver(raw_email(in_reply_to="<o@client.example>"), mailbox)
+        target = deliver(raw_email(subject="Another request"), mailbox).ticket
+        ticket_actions.merge(source=reply.ticket, target=target, acting_user=carol)
+        original = deliver(raw_email(message_id="<o@client.example>"), mailbox)
+        assert original.ticket == target
 
 
 @pytest.mark.django_db
