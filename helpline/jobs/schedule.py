@@ -37,6 +37,7 @@ SCHEDULE = [
     Every(mail_tasks.requeue_stuck_inbound, timedelta(minutes=5)),
     Every(mail_tasks.send_due_outbound, timedelta(minutes=1)),
     Every(mail_tasks.poll_imap_mailboxes, timedelta(minutes=1)),
+    Every(mail_tasks.forget_old_awaited_mail, timedelta(days=1)),
 ]
 
 

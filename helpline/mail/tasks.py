@@ -5,7 +5,9 @@ from django_tasks_db.models import DBTaskResult
 
 from helpline.lib import clock
 from helpline.mail import actions
-from helpline.mail.models import InboundEmail, InboundState, OutboundState
+from helpline.mail.models import AwaitedMessage, InboundEmail, InboundState, OutboundState
+
+AWAITED_DAYS = 30
 
 
 @task()
@@ -35,6 +37,15 @@ def requeue_stuck_inbound() -> int:
     for pk in stuck:
         process_inbound_email.enqueue(pk)
     return len(stuck)
+
+
+@task()
+def forget_old_awaited_mail() -> int:
+    """Replies name mail we never receive too (a colleague's thread, another system):
+    after AWAITED_DAYS an original is not expected any more."""
+    cutoff = clock.now() - timedelta(days=AWAITED_DAYS)
+    deleted, _ = AwaitedMessage.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
 
 
 @task()

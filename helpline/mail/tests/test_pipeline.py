@@ -238,6 +238,23 @@ class TestLateOriginals:
         assert not AwaitedMessage.objects.exists()
         assert deliver(raw_email(message_id="<o@x>"), mailbox).result == InboundResult.CREATED
 
+    def test_an_original_not_come_in_30_days_is_not_awaited_any_more(self, mailbox):
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from helpline.mail.tasks import forget_old_awaited_mail
+
+        deliver(raw_email(in_reply_to="<old@client.example>"), mailbox)
+        deliver(raw_email(in_reply_to="<recent@client.example>"), mailbox)
+        AwaitedMessage.objects.filter(message_id="old@client.example").update(
+            created_at=timezone.now() - timedelta(days=31)
+        )
+        assert forget_old_awaited_mail.call() == 1
+        assert list(AwaitedMessage.objects.values_list("message_id", flat=True)) == [
+            "recent@client.example"
+        ]
+
     def test_a_late_original_follows_its_ticket_into_a_merge(self, mailbox, carol):
         from helpline.tickets import actions as ticket_actions
 
