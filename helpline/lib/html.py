@@ -1,6 +1,7 @@
 """HTML from outside (email, API, forms) is only ever stored sanitised."""
 
 import html
+from collections.abc import Mapping
 
 import nh3
 
@@ -21,13 +22,21 @@ ALLOWED_ATTRIBUTES = {
 URL_SCHEMES = {"http", "https", "mailto", "tel", "cid"}
 
 
-def _drop_remote_images(tag: str, attribute: str, value: str) -> str | None:
-    if tag == "img" and attribute == "src" and not value.lower().startswith("cid:"):
-        return None
-    return value
+def sanitise(raw_html: str, inline_images: Mapping[str, str] | None = None) -> str:
+    """`inline_images` maps a `cid:` reference's Content-ID to the stored image's URL.
 
+    The rewrite happens inside nh3, which escapes the attribute it writes: a sender
+    controls Content-IDs, so editing the cleaned HTML as text afterwards could
+    reopen it (a Content-ID with a quote in it closing the `src` attribute)."""
+    images = inline_images or {}
 
-def sanitise(raw_html: str) -> str:
+    def keep_only_inline_images(tag: str, attribute: str, value: str) -> str | None:
+        if tag != "img" or attribute != "src":
+            return value
+        if not value.lower().startswith("cid:"):
+            return None
+        return images.get(value[4:], value)
+
     return nh3.clean(
         raw_html,
         tags=ALLOWED_TAGS,
@@ -35,7 +44,7 @@ def sanitise(raw_html: str) -> str:
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
-        attribute_filter=_drop_remote_images,
+        attribute_filter=keep_only_inline_images,
     )
 
 

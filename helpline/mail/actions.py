@@ -130,21 +130,30 @@ def _process_locked(inbound: InboundEmail, *, in_progress: set[int]) -> None:
         result = InboundResult.CREATED
     else:
         message = _append(parsed, placement)
-        result = InboundResult.APPENDED
+        # A closed ticket gets a linked follow-up instead: a new ticket.
+        is_follow_up = message.ticket_id != placement.ticket.pk
+        result = InboundResult.CREATED if is_follow_up else InboundResult.APPENDED
+        if placement.late_original:  # arrived: References find it from now on
+            AwaitedMessage.objects.filter(message_id=parsed.message_id).delete()
     _remember_reference(parsed.message_id, message)
-    _finish(inbound, result, message.ticket, message, placement.reason)
+    _finish(inbound, result, message.ticket, message, message.placement or placement.reason)
 
 
 def _process_stored_parents(parsed: ParsedEmail, in_progress: set[int]) -> None:
     """A reply whose original is stored but not processed yet (its worker was killed,
     or it sits behind this one in the queue) waits for it, so both share one ticket."""
     keys = [message_id_key(message_id) for message_id in parsed.all_references[:50]]
-    parents = InboundEmail.objects.select_for_update().filter(
-        dedupe_key__in=keys, state=InboundState.PENDING
-    )
-    for parent in parents.exclude(pk__in=in_progress).order_by("received_at"):
+    pending = InboundEmail.objects.filter(dedupe_key__in=keys, state=InboundState.PENDING)
+    for parent_id in (
+        pending.exclude(pk__in=in_progress).order_by("received_at").values_list("pk", flat=True)
+    ):
         try:
             with transaction.atomic():
+                # Read again under the lock: processing an earlier parent may have
+                # processed this one too (it answered that one).
+                parent = InboundEmail.objects.select_for_update().get(pk=parent_id)
+                if parent.state != InboundState.PENDING:
+                    continue
                 _process_locked(parent, in_progress=in_progress | {parent.pk})
         except Exception:
             # The parent's own job retries it and counts the failure; this reply goes on.
@@ -266,8 +275,6 @@ def _remember_reference(message_id: str, message: Message) -> None:
         MessageReference.objects.get_or_create(
             message_id=message_id, ticket=message.ticket, defaults={"ticket_message": message}
         )
-        # Arrived: from now on References find it, and it is awaited no longer.
-        AwaitedMessage.objects.filter(message_id=message_id).delete()
 
 
 def _record_bounce(inbound: InboundEmail, parsed: ParsedEmail) -> None:

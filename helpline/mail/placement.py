@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from helpline.accounts.models import User
-from helpline.contacts.models import Contact
+from helpline.contacts.models import Contact, IdentityKind
 from helpline.mail.models import AwaitedMessage, Mailbox, MessageReference, split_tag
 from helpline.mail.parsing import ParsedEmail
 from helpline.mail.secrets import verify_reply_token
@@ -36,6 +36,7 @@ class Placement:
     reason: str
     agent: User | None = None
     related: Ticket | None = None
+    late_original: bool = False
 
 
 def _by_reference(parsed: ParsedEmail) -> tuple[Ticket | None, str]:
@@ -102,10 +103,21 @@ def _as_late_original(parsed: ParsedEmail) -> Placement | None:
     awaited = AwaitedMessage.objects.filter(message_id=parsed.message_id).order_by("created_at")
     for entry in awaited.select_related("ticket"):
         ticket = _follow_merges(entry.ticket)
-        if _participant(ticket, parsed.from_address):
+        if _written_to_or_by_requester(ticket, parsed):
             reason = f"late original <{parsed.message_id}>: a reply on #{ticket.number} came first"
-            return Placement(ticket, reason)
+            return Placement(ticket, reason, late_original=True)
     return None
+
+
+def _written_to_or_by_requester(ticket: Ticket, parsed: ParsedEmail) -> bool:
+    """Whoever started the ticket by answering this message must have received it (or
+    written it). Being a CC is not enough: a stranger's first mail names its own CCs,
+    and could otherwise claim a message it knows the Message-ID of."""
+    requester = set(
+        ticket.requester.identities.filter(kind=IdentityKind.EMAIL).values_list("value", flat=True)
+    )
+    addresses = [parsed.from_address, *parsed.to, *parsed.cc]
+    return any(address.lower() in requester for address in addresses)
 
 
 def _agent_with_token(parsed: ParsedEmail, reason: str) -> User | None:

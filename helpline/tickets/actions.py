@@ -16,7 +16,6 @@ from helpline.mail.outbox import queue_reply
 from helpline.tickets import events, rules
 from helpline.tickets.files import Upload, attach, check_size
 from helpline.tickets.models import (
-    Attachment,
     AuthorKind,
     Category,
     Channel,
@@ -271,21 +270,13 @@ def _add_message(
         full_html=sanitise(full_html) if full_html else "",
     )  # fmt: skip
     stored = [attach(message, upload) for upload in attachments]
-    if any(a.content_id for a in stored):
-        message.body_html = _link_inline_images(message.body_html, stored)
-        message.full_html = _link_inline_images(message.full_html, stored)
+    # `cid:` references of an email's HTML point at the stored (access-checked) files.
+    inline = {a.content_id: f"/attachments/{a.pk}/inline" for a in stored if a.content_id}
+    if inline:
+        message.body_html = sanitise(message.body_html, inline_images=inline)
+        message.full_html = sanitise(message.full_html, inline_images=inline)
         message.save(update_fields=["body_html", "full_html"])
     return message
-
-
-def _link_inline_images(html: str, stored: list[Attachment]) -> str:
-    """`cid:` references of an email's HTML point at the stored (access-checked) files."""
-    for attachment in stored:
-        if attachment.content_id:
-            html = html.replace(
-                f'src="cid:{attachment.content_id}"', f'src="/attachments/{attachment.pk}/inline"'
-            )
-    return html
 
 
 def _author_kind(user: User | None, contact: Contact | None) -> AuthorKind:
@@ -317,7 +308,10 @@ def reply(
     with transaction.atomic():
         fresh = _locked(ticket)
         if author_contact is not None and fresh.is_closed:
-            return _follow_up(fresh, author_contact, body, body_html, attachments, channel)
+            return _follow_up(
+                fresh, author_contact, body=body, body_html=body_html, attachments=attachments,
+                channel=channel, placement=placement, full_text=full_text, full_html=full_html,
+            )  # fmt: skip
         _check_not_closed(fresh)
         message = _add_message(
             fresh, body=body, body_html=body_html, is_public=True, channel=channel,
@@ -357,14 +351,16 @@ def _after_customer_reply(ticket: Ticket, contact: Contact | None) -> None:
 
 
 def _follow_up(
-    closed: Ticket, contact: Contact, body: str, body_html: str | None,
-    attachments: Sequence[Upload], channel: str,
+    closed: Ticket, contact: Contact, *, body: str, body_html: str | None,
+    attachments: Sequence[Upload], channel: str, placement: str, full_text: str, full_html: str,
 ) -> Message:  # fmt: skip
     """A closed ticket stays closed; the customer's new message opens a linked follow-up."""
+    why = f"follow-up of closed #{closed.number}" + (f" ({placement})" if placement else "")
     follow_up = create_ticket(
         acting_user=None, requester=contact, subject=f"Re: {closed.subject}"[: rules.MAX_SUBJECT],
         body=body, body_html=body_html, channel=channel, priority=closed.priority,
         type=closed.type, category=closed.category, team=closed.team, attachments=attachments,
+        placement=why, full_text=full_text, full_html=full_html,
     )  # fmt: skip
     _link(follow_up, closed, LinkKind.RELATED, None)
     return follow_up.messages.get()
@@ -451,6 +447,7 @@ def move_message(*, message: Message, target: Ticket, acting_user: User) -> Mess
         source, destination = _lock_pair(message.ticket, target)
         if source.pk == destination.pk:
             raise ValidationError({"to": "The message is already on this ticket."})
+        _check_not_closed(source)
         _check_not_closed(destination)
         if source.messages.count() < 2:
             raise ValidationError(
@@ -475,6 +472,7 @@ def split(*, message: Message, acting_user: User) -> Ticket:
     """Turn one message into a new ticket, linked to the one it came from."""
     with transaction.atomic():
         source = _locked(message.ticket)
+        _check_not_closed(source)
         if source.messages.count() < 2:
             raise ValidationError({"message": "A ticket's only message cannot be split out."})
         requester = message.author_contact or source.requester

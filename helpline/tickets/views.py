@@ -42,7 +42,9 @@ def ticket_page(request: HttpRequest, number: int) -> HttpResponse:
         # With each reply's outgoing mail, so agents see whether it was delivered.
         "conversation": list(ticket.messages.for_display().prefetch_related("outboundemail_set")),
         "links": access.visible_links(user, ticket),
-        "can_edit": user.can_edit_tickets,
+        "merged_into": ticket.merged_into
+        and access.visible_ticket(user, ticket.merged_into.number),
+        "can_rethread": user.can_edit_tickets and not ticket.is_closed,
     }
     return render(request, "tickets/ticket.html", context)
 

@@ -43,6 +43,27 @@ class TestNewTickets:
         raw = b"From: someone@client.example\r\nSubject: " + subject.encode() + b"\r\n\r\nHi"
         assert deliver(raw, mailbox).ticket.subject == "(no subject)"
 
+    def test_a_content_id_cannot_break_out_of_the_image_it_names(self, mailbox):
+        from email.message import EmailMessage
+
+        mail = EmailMessage()
+        mail["From"], mail["To"], mail["Subject"] = "dana@northwind.example", mailbox.address, "Hi"
+        mail.set_content("hi")
+        mail.add_alternative(
+            '<p><img src="cid:Z"><img title=" onerror=alert(1) "><img src="cid:ok@x"></p>',
+            subtype="html",
+        )
+        html = next(part for part in mail.iter_parts() if part.get_content_type() == "text/html")
+        html.add_related(b"x", maintype="image", subtype="png", cid='<Z"><img title=>')
+        html.add_related(b"y", maintype="image", subtype="png", cid="<ok@x>")
+        message = deliver(bytes(mail), mailbox).ticket_message
+        ok = message.attachments.get(content_id="ok@x")
+        # The hostile Content-ID matches no reference and opens no attribute.
+        assert message.body_html.strip() == (
+            '<p><img src="cid:Z"><img title=" onerror=alert(1) ">'
+            f'<img src="/attachments/{ok.pk}/inline"></p>'
+        )
+
     def test_ccs_become_ticket_ccs_but_not_our_own_addresses(self, mailbox):
         raw = raw_email(cc="Bo <bo@northwind.example>, support@helpline.example")
         ticket = deliver(raw, mailbox).ticket
@@ -124,6 +145,17 @@ class TestExactlyOnce:
         assert actions.process(inbound_id=original.inbound.pk).ticket == reply.ticket
         assert Ticket.objects.count() == 1
 
+    def test_a_chain_of_stored_originals_is_processed_once_each(self, mailbox):
+        def store(raw):
+            return actions.receive(raw=raw, via="imap", mailbox=mailbox).inbound
+
+        store(raw_email(message_id="<b@c>", in_reply_to="<a@c>", body="B body"))
+        store(raw_email(message_id="<a@c>", body="A body"))
+        deliver(raw_email(message_id="<x@c>", references="<a@c> <b@c>", body="X body"), mailbox)
+        bodies = sorted(Message.objects.values_list("body_text", flat=True))
+        assert bodies == ["A body", "B body", "X body"]
+        assert Ticket.objects.count() == 1
+
     def test_messages_that_name_each_other_are_each_processed_once(self, mailbox):
         one = actions.receive(
             raw=raw_email(message_id="<1@client.example>", in_reply_to="<2@client.example>"),
@@ -186,6 +218,22 @@ class TestThreading:
         assert inbound.ticket == ticket
         assert inbound.placement == f"subject token [#{ticket.number}]"
 
+    def test_a_reply_to_a_closed_ticket_is_a_follow_up_that_says_so(self, mailbox, carol):
+        from helpline.tickets import actions as ticket_actions
+
+        first = deliver(raw_email(message_id="<c1@client.example>"), mailbox)
+        closed = Status.objects.filter(category="closed").earliest("position")
+        ticket_actions.update_ticket(ticket=first.ticket, acting_user=carol, status=closed)
+        reply = deliver(
+            raw_email(in_reply_to="<c1@client.example>", body="Again.\n\nOn Mon, I wrote:\n> old"),
+            mailbox,
+        )
+        expected = f"follow-up of closed #{first.ticket.number} (In-Reply-To <c1@client.example>)"
+        assert (reply.result, reply.placement) == (InboundResult.CREATED, expected)
+        assert reply.ticket != first.ticket
+        assert reply.ticket_message.placement == expected
+        assert "> old" in reply.ticket_message.full_text
+
     def test_a_customer_reply_by_email_reopens_a_solved_ticket(self, mailbox, ticket, carol):
         from helpline.tickets import actions as ticket_actions
 
@@ -229,6 +277,31 @@ class TestLateOriginals:
         )
         assert stranger.result == InboundResult.CREATED
         assert stranger.ticket != reply.ticket
+
+    def test_a_colleagues_reply_all_that_came_first_is_joined_by_the_original(self, mailbox):
+        reply = deliver(
+            raw_email(sender="Bo <bo@northwind.example>", cc="dana@northwind.example",
+                      in_reply_to="<o@client.example>"),
+            mailbox,
+        )  # fmt: skip
+        original = deliver(
+            raw_email(message_id="<o@client.example>", cc="bo@northwind.example"), mailbox
+        )
+        assert original.ticket == reply.ticket
+
+    def test_a_stranger_cannot_claim_a_message_by_naming_it_and_ccing_its_author(self, mailbox):
+        lure = deliver(
+            raw_email(sender="m@evil.example", cc="dana@northwind.example",
+                      in_reply_to="<secret@northwind.example>", subject="hello"),
+            mailbox,
+        )  # fmt: skip
+        real = deliver(
+            raw_email(message_id="<secret@northwind.example>", subject="My password reset"),
+            mailbox,
+        )
+        assert real.result == InboundResult.CREATED
+        assert real.ticket != lure.ticket
+        assert real.ticket.requester.primary_email == "dana@northwind.example"
 
     def test_a_strangers_mail_citing_a_ticket_awaits_nothing(self, mailbox, ticket):
         deliver(

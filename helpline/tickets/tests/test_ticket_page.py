@@ -219,3 +219,32 @@ def test_a_forged_cross_site_post_changes_nothing(carol, thread, other):
     split = client.post(f"/tickets/{ticket.number}/messages/{reply.pk}/split")
     assert split.status_code == 403
     assert ticket_state(ticket, other) == before
+
+
+@pytest.mark.django_db
+def test_a_closed_tickets_messages_stay_where_they_are(carol, thread, other):
+    from helpline.tickets.models import Status
+
+    ticket, reply = thread
+    closed = Status.objects.filter(category="closed").earliest("position")
+    actions.update_ticket(ticket=ticket, acting_user=carol, status=closed)
+    client = signed_in(carol)
+    assert "Move or split" not in client.get(f"/tickets/{ticket.number}/").content.decode()
+    before = ticket_state(ticket, other)
+    moved = move(client, ticket, reply, other.number).content.decode()
+    assert f"#{ticket.number} is closed and cannot be changed" in moved
+    split = client.post(f"/tickets/{ticket.number}/messages/{reply.pk}/split", follow=True)
+    assert f"#{ticket.number} is closed and cannot be changed" in split.content.decode()
+    assert ticket_state(ticket, other) == before
+
+
+@pytest.mark.django_db
+def test_a_merge_target_the_agent_cannot_see_is_not_named(bob, carol, dana, success_team, ticket):
+    mine = actions.create_ticket(
+        acting_user=None, requester=dana, subject="Bob's", body="x", team=success_team
+    )
+    actions.merge(source=mine, target=ticket, acting_user=carol)
+    assert (
+        f"#{ticket.number}" not in signed_in(bob).get(f"/tickets/{mine.number}/").content.decode()
+    )
+    assert "Merged into" in signed_in(carol).get(f"/tickets/{mine.number}/").content.decode()
