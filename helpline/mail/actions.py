@@ -14,6 +14,7 @@ from helpline.contacts.models import ContactIdentity, IdentityKind
 from helpline.lib import clock
 from helpline.lib.text import human_size
 from helpline.mail.models import (
+    PLAIN_MESSAGE_ID_MAX,
     AwaitedMessage,
     InboundEmail,
     InboundResult,
@@ -45,7 +46,7 @@ def dedupe_key(raw: bytes) -> tuple[str, str]:
 
 
 def message_id_key(message_id: str) -> str:
-    if len(message_id) <= 280:
+    if len(message_id) <= PLAIN_MESSAGE_ID_MAX:
         return f"mid:{message_id}"
     return "mid-sha256:" + hashlib.sha256(message_id.encode()).hexdigest()
 
@@ -263,7 +264,7 @@ def _append(parsed: ParsedEmail, placement: Placement) -> Message:
 def _await_originals(parsed: ParsedEmail, ticket: Ticket) -> None:
     """A reply to mail we have not received starts a ticket; should that mail arrive
     later, it joins this ticket (see placement: "late original")."""
-    awaited = [m for m in parsed.all_references[:20] if len(m) <= AwaitedMessage.MAX_LENGTH]
+    awaited = [m for m in parsed.all_references[:20] if len(m) <= PLAIN_MESSAGE_ID_MAX]
     AwaitedMessage.objects.bulk_create(
         [AwaitedMessage(message_id=message_id, ticket=ticket) for message_id in awaited],
         ignore_conflicts=True,

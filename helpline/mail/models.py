@@ -156,14 +156,17 @@ class MessageReference(models.Model):
         return self.message_id
 
 
+# Message-IDs up to this length are stored and matched as they are; longer ones
+# (rare, and a way to bloat an index) are hashed for deduplication and not awaited.
+PLAIN_MESSAGE_ID_MAX = 280
+
+
 class AwaitedMessage(models.Model):
     """A Message-ID that mail on this ticket answered before we had received it. When
     that message arrives late (delayed in transit, or imported out of order), it joins
     this ticket instead of opening one of its own."""
 
-    MAX_LENGTH = 280  # longer IDs are not awaited (as they are hashed for deduplication)
-
-    message_id = models.CharField(max_length=MAX_LENGTH, db_index=True)
+    message_id = models.CharField(max_length=PLAIN_MESSAGE_ID_MAX, db_index=True)
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="awaited_mail")
     created_at = models.DateTimeField(default=clock.now)
 

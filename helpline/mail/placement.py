@@ -113,11 +113,9 @@ def _written_to_or_by_requester(ticket: Ticket, parsed: ParsedEmail) -> bool:
     """Whoever started the ticket by answering this message must have received it (or
     written it). Being a CC is not enough: a stranger's first mail names its own CCs,
     and could otherwise claim a message it knows the Message-ID of."""
-    requester = set(
-        ticket.requester.identities.filter(kind=IdentityKind.EMAIL).values_list("value", flat=True)
-    )
-    addresses = [parsed.from_address, *parsed.to, *parsed.cc]
-    return any(address.lower() in requester for address in addresses)
+    addresses = [a.lower() for a in (parsed.from_address, *parsed.to, *parsed.cc)]
+    identities = ticket.requester.identities.filter(kind=IdentityKind.EMAIL, value__in=addresses)
+    return identities.exists()
 
 
 def _agent_with_token(parsed: ParsedEmail, reason: str) -> User | None:

@@ -5,6 +5,7 @@ forbidden: a 403 would confirm that ticket #1234 exists.
 """
 
 from dataclasses import dataclass
+from typing import Literal
 
 from django.db.models import Q
 from django.http import Http404
@@ -75,9 +76,11 @@ def message_for(ticket: Ticket, message_id: int) -> Message:
 
 @dataclass(frozen=True)
 class VisibleLink:
+    """Named as the API's LinkOut, which serialises it as it is."""
+
     kind: str
-    direction: str  # "out": this ticket is the link's source
-    number: int
+    direction: Literal["out", "in"]  # "out": this ticket is the link's source
+    ticket: int  # the other ticket's number
     subject: str
 
     @property

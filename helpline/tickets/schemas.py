@@ -152,16 +152,8 @@ class TicketDetailOut(TicketOut):
         return list(obj.messages.for_display())
 
     @staticmethod
-    def resolve_links(obj: Ticket, context: dict[str, Any]) -> list[dict[str, Any]]:
-        return [
-            {
-                "kind": link.kind,
-                "direction": link.direction,
-                "ticket": link.number,
-                "subject": link.subject,
-            }
-            for link in access.visible_links(context["request"].auth, obj)
-        ]
+    def resolve_links(obj: Ticket, context: dict[str, Any]) -> list[access.VisibleLink]:
+        return access.visible_links(context["request"].auth, obj)
 
 
 class TicketPage(Schema):
