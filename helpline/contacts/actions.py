@@ -13,15 +13,9 @@ from helpline.contacts.models import (
     OrganizationDomain,
 )
 from helpline.lib.text import one_line, without_nul
+from helpline.lib.unchanged import UNCHANGED, Unchanged
 
 MAX_EMAIL = 254  # RFC 5321's limit on a forward path, and our column width
-
-
-class _Keep:
-    """Marks an argument as "leave unchanged", as distinct from None ("clear it")."""
-
-
-KEEP = _Keep()
 
 
 def normalise_email(raw: str, field: str = "email") -> str:
@@ -79,7 +73,7 @@ def update_contact(
     contact: Contact,
     acting_user: User,
     name: str | None = None,
-    organization: Organization | _Keep | None = KEEP,
+    organization: Organization | Unchanged | None = UNCHANGED,
     notes: str | None = None,
     emails: list[str] | None = None,
 ) -> Contact:
@@ -88,7 +82,7 @@ def update_contact(
             contact.name = one_line(name)[:200]
         if notes is not None:
             contact.notes = without_nul(notes)
-        if not isinstance(organization, _Keep):
+        if organization is not UNCHANGED:
             contact.organization = organization
         contact.save()
         if emails is not None:

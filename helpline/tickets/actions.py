@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
-from typing import Any, Final, Literal
+from typing import Any, Literal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -12,8 +12,9 @@ from helpline.accounts.models import Team, User
 from helpline.contacts.models import Contact
 from helpline.lib import clock
 from helpline.lib.html import sanitise, text_to_html
+from helpline.lib.unchanged import UNCHANGED, Unchanged
 from helpline.mail.outbox import queue_reply
-from helpline.tickets import events, rules
+from helpline.tickets import events, validation
 from helpline.tickets.files import Upload, attach, check_size
 from helpline.tickets.models import (
     AuthorKind,
@@ -30,15 +31,6 @@ from helpline.tickets.models import (
     TicketLink,
     TicketType,
 )
-
-
-class _Unset:
-    def __repr__(self) -> str:
-        return "UNSET"
-
-
-# "Leave as it is", as distinct from None ("clear it").
-UNSET: Final = _Unset()
 
 
 def create_ticket(
@@ -66,16 +58,16 @@ def create_ticket(
     full_html: str = "",
 ) -> Ticket:
     """Open a ticket with its first message (by the requester unless said otherwise)."""
-    subject = rules.clean_subject(subject)
-    body = rules.clean_body(body)
-    rules.clean_choice(priority, Priority, "priority")
-    rules.clean_choice(type, TicketType, "type")
-    rules.check_assignee(assignee, team)
+    subject = validation.clean_subject(subject)
+    body = validation.clean_body(body)
+    validation.clean_choice(priority, Priority, "priority")
+    validation.clean_choice(type, TicketType, "type")
+    validation.check_assignee(assignee, team)
     for upload in attachments:
         check_size(upload)
     with transaction.atomic():
-        fields = rules.clean_custom_fields(custom_fields or {}, {})
-        tag_objects = rules.tag_objects(tags)
+        fields = validation.clean_custom_fields(custom_fields or {}, {})
+        tag_objects = validation.tag_objects(tags)
         initial = status or Status.objects.default_for(
             StatusCategory.OPEN if assignee else StatusCategory.NEW
         )
@@ -119,41 +111,41 @@ def update_ticket(
     *,
     ticket: Ticket,
     acting_user: User | None,
-    subject: str | _Unset = UNSET,
-    status: Status | _Unset = UNSET,
-    priority: str | _Unset = UNSET,
-    type: str | _Unset = UNSET,
-    category: Category | _Unset | None = UNSET,
-    assignee: User | _Unset | None = UNSET,
-    team: Team | _Unset | None = UNSET,
-    tags: Iterable[str] | _Unset = UNSET,
-    custom_fields: dict[str, Any] | _Unset = UNSET,
+    subject: str | Unchanged = UNCHANGED,
+    status: Status | Unchanged = UNCHANGED,
+    priority: str | Unchanged = UNCHANGED,
+    type: str | Unchanged = UNCHANGED,
+    category: Category | Unchanged | None = UNCHANGED,
+    assignee: User | Unchanged | None = UNCHANGED,
+    team: Team | Unchanged | None = UNCHANGED,
+    tags: Iterable[str] | Unchanged = UNCHANGED,
+    custom_fields: dict[str, Any] | Unchanged = UNCHANGED,
 ) -> Ticket:
     """Apply only the given changes; each real change is one timeline event."""
     with transaction.atomic():
         fresh = _locked(ticket)
         _check_not_closed(fresh)
-        if not isinstance(subject, _Unset):
+        if subject is not UNCHANGED:
             _set_simple(
-                fresh, "subject", rules.clean_subject(subject), EventKind.SUBJECT, acting_user
+                fresh, "subject", validation.clean_subject(subject), EventKind.SUBJECT, acting_user
             )
-        if not isinstance(priority, _Unset):
-            value = rules.clean_choice(priority, Priority, "priority")
+        if priority is not UNCHANGED:
+            value = validation.clean_choice(priority, Priority, "priority")
             _set_simple(fresh, "priority", value, EventKind.PRIORITY, acting_user)
-        if not isinstance(type, _Unset):
-            value = rules.clean_choice(type, TicketType, "type")
+        if type is not UNCHANGED:
+            value = validation.clean_choice(type, TicketType, "type")
             _set_simple(fresh, "type", value, EventKind.TYPE, acting_user)
-        if not isinstance(category, _Unset):
+        if category is not UNCHANGED:
             _set_related(fresh, "category", category, EventKind.CATEGORY, acting_user)
-        if not isinstance(team, _Unset):
+        if team is not UNCHANGED:
             _set_related(fresh, "team", team, EventKind.TEAM, acting_user)
-        if not isinstance(assignee, _Unset):
+        if assignee is not UNCHANGED:
             _assign(fresh, assignee, acting_user)
-        if not isinstance(status, _Unset):
+        if status is not UNCHANGED:
             _set_status(fresh, status, acting_user)
-        if not isinstance(tags, _Unset):
+        if tags is not UNCHANGED:
             _set_tags(fresh, tags, acting_user)
-        if not isinstance(custom_fields, _Unset):
+        if custom_fields is not UNCHANGED:
             _set_fields(fresh, custom_fields, acting_user)
         _touch(fresh)
     return fresh
@@ -182,7 +174,7 @@ def _set_related(
 
 
 def _assign(ticket: Ticket, assignee: User | None, user: User | None) -> None:
-    rules.check_assignee(assignee, ticket.team)
+    validation.check_assignee(assignee, ticket.team)
     _set_related(ticket, "assignee", assignee, EventKind.ASSIGNEE, user)
     # As in Zendesk: a new ticket that someone picks up is open.
     if assignee and ticket.status.category == StatusCategory.NEW:
@@ -207,7 +199,7 @@ def _set_status(ticket: Ticket, status: Status, user: User | None) -> None:
 
 
 def _set_tags(ticket: Ticket, names: Iterable[str], user: User | None) -> None:
-    wanted = rules.tag_objects(names)
+    wanted = validation.tag_objects(names)
     old = sorted(t.name for t in ticket.tags.all())
     new = sorted(t.name for t in wanted)
     if old != new:
@@ -220,7 +212,7 @@ def _set_tags(ticket: Ticket, names: Iterable[str], user: User | None) -> None:
 
 def _set_fields(ticket: Ticket, values: dict[str, Any], user: User | None) -> None:
     old = ticket.custom_fields
-    new = rules.clean_custom_fields(values, old)
+    new = validation.clean_custom_fields(values, old)
     if old != new:
         ticket.custom_fields = new
         changed = {
@@ -302,7 +294,7 @@ def reply(
     """A public message from an agent (`acting_user`) or a customer (`author_contact`)."""
     if (acting_user is None) == (author_contact is None):
         raise ValueError("A reply has exactly one author: an agent or a contact.")
-    body = rules.clean_body(body)
+    body = validation.clean_body(body)
     for upload in attachments:
         check_size(upload)
     with transaction.atomic():
@@ -357,7 +349,7 @@ def _follow_up(
     """A closed ticket stays closed; the customer's new message opens a linked follow-up."""
     why = f"follow-up of closed #{closed.number}" + (f" ({placement})" if placement else "")
     follow_up = create_ticket(
-        acting_user=None, requester=contact, subject=f"Re: {closed.subject}"[: rules.MAX_SUBJECT],
+        acting_user=None, requester=contact, subject=f"Re: {closed.subject}"[: validation.MAX_SUBJECT],
         body=body, body_html=body_html, channel=channel, priority=closed.priority,
         type=closed.type, category=closed.category, team=closed.team, attachments=attachments,
         placement=why, full_text=full_text, full_html=full_html,
@@ -379,7 +371,7 @@ def add_note(
     full_html: str = "",
 ) -> Message:
     """An internal note: agents (light agents too) only, never shown to the customer."""
-    body = rules.clean_body(body)
+    body = validation.clean_body(body)
     for upload in attachments:
         check_size(upload)
     with transaction.atomic():
@@ -399,7 +391,7 @@ def add_system_note(*, ticket: Ticket, body: str) -> Message:
     with transaction.atomic():
         fresh = _locked(ticket)
         message = _add_message(
-            fresh, body=rules.clean_body(body), body_html=None, is_public=False,
+            fresh, body=validation.clean_body(body), body_html=None, is_public=False,
             channel=Channel.EMAIL, user=None, contact=None, attachments=(),
         )  # fmt: skip
         events.record(fresh, EventKind.NOTE, message=message.pk)
