@@ -5,9 +5,9 @@ from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
+from helpline.accounts.access import NoPermission
 from helpline.api.auth import AgentSession, TokenAuth
 from helpline.contacts.api import router as contacts_router
-from helpline.tickets.access import NoPermission
 from helpline.tickets.api import router as tickets_router
 
 api = NinjaAPI(

@@ -6,9 +6,9 @@ light agents may not change them.
 
 from django.http import Http404
 
+from helpline.accounts.access import check_can_edit
 from helpline.accounts.models import User
 from helpline.contacts.models import Contact, ContactQuerySet, Organization
-from helpline.tickets.access import check_can_edit
 
 
 def contacts_for(user: User) -> ContactQuerySet:

@@ -8,11 +8,11 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 from ninja import Status as Respond
 
+from helpline.accounts.access import check_can_edit
 from helpline.api.auth import agent
 from helpline.api.pagination import MAX_LIMIT, after_id_cursor, page
 from helpline.contacts import access, actions
 from helpline.contacts.models import Contact, IdentityKind, Organization
-from helpline.tickets.access import check_can_edit
 
 router = Router(tags=["contacts"])
 

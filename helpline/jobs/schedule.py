@@ -16,8 +16,6 @@ from django.tasks import Task
 
 from helpline.jobs.models import PeriodicJob
 from helpline.lib import clock
-from helpline.mail import tasks as mail_tasks
-from helpline.tickets import tasks as ticket_tasks
 
 logger = logging.getLogger(__name__)
 
@@ -32,13 +30,19 @@ class Every:
         return self.task.module_path
 
 
-SCHEDULE = [
-    Every(ticket_tasks.close_solved_tickets, timedelta(hours=1)),
-    Every(mail_tasks.requeue_stuck_inbound, timedelta(minutes=5)),
-    Every(mail_tasks.send_due_outbound, timedelta(minutes=1)),
-    Every(mail_tasks.poll_imap_mailboxes, timedelta(minutes=1)),
-    Every(mail_tasks.forget_old_awaited_mail, timedelta(days=1)),
-]
+_schedule: dict[str, Every] = {}
+
+
+def every(interval: timedelta, task: Task) -> Every:
+    """Run `task` every `interval`: each app declares its own jobs in `AppConfig.ready()`,
+    so this app knows none of them (and a second `ready()` changes nothing)."""
+    job = Every(task, interval)
+    _schedule[job.name] = job
+    return job
+
+
+def jobs() -> list[Every]:
+    return list(_schedule.values())
 
 
 def claim_and_enqueue(job: Every, now: datetime) -> bool:
@@ -57,7 +61,7 @@ def claim_and_enqueue(job: Every, now: datetime) -> bool:
 
 def tick() -> list[str]:
     now = clock.now()
-    return [job.name for job in SCHEDULE if claim_and_enqueue(job, now)]
+    return [job.name for job in jobs() if claim_and_enqueue(job, now)]
 
 
 def run_scheduler(stop: threading.Event, interval: float) -> None:

@@ -3,6 +3,7 @@
 import hashlib
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 
@@ -12,6 +13,7 @@ from django.db import transaction
 from helpline.contacts.actions import find_or_create_contact
 from helpline.contacts.models import ContactIdentity, IdentityKind
 from helpline.lib import clock
+from helpline.lib.html import sanitise
 from helpline.lib.text import human_size
 from helpline.mail.models import (
     PLAIN_MESSAGE_ID_MAX,
@@ -21,6 +23,8 @@ from helpline.mail.models import (
     InboundState,
     Mailbox,
     MessageReference,
+    OutboundEmail,
+    OutboundState,
 )
 from helpline.mail.outbox import queue_acknowledgement, queue_refusal
 from helpline.mail.parsing import ParsedEmail, UnparseableEmail, message_ids, parse
@@ -126,18 +130,21 @@ def _process_locked(inbound: InboundEmail, *, in_progress: set[int]) -> None:
     placement = place(parsed, inbound.mailbox)
     if is_automatic_reply(parsed):
         return _record_auto_reply(inbound, parsed, placement)
+    reason = placement.reason
     if placement.ticket is None:
         message = _new_ticket(inbound, parsed, placement)
         result = InboundResult.CREATED
     else:
         message = _append(parsed, placement)
-        # A closed ticket gets a linked follow-up instead: a new ticket.
-        is_follow_up = message.ticket_id != placement.ticket.pk
-        result = InboundResult.CREATED if is_follow_up else InboundResult.APPENDED
+        result = InboundResult.APPENDED
+        if message.ticket_id != placement.ticket.pk:  # closed: a linked follow-up instead
+            result = InboundResult.CREATED
+            reason = f"follow-up of closed #{placement.ticket.number} ({reason})"
         if placement.late_original:  # arrived: References find it from now on
             AwaitedMessage.objects.filter(message_id=parsed.message_id).delete()
     _remember_reference(parsed.message_id, message)
-    _finish(inbound, result, message.ticket, message, message.placement or placement.reason)
+    _keep_full_original(inbound, parsed, message)
+    _finish(inbound, result, message.ticket, message, reason)
 
 
 def _process_stored_parents(parsed: ParsedEmail, in_progress: set[int]) -> None:
@@ -203,13 +210,23 @@ def _finish(
     inbound.save()
 
 
-def _body(parsed: ParsedEmail) -> tuple[str, str | None, str, str]:
-    """(shown text, shown html, full text, full html): quotes cut, the whole kept apart."""
+def _body(parsed: ParsedEmail) -> tuple[str, str | None]:
+    """(shown text, shown html): the reply without its quotes, when they could be cut."""
     full_text = parsed.text.strip() or "(no text)"
     shown = parsed.reply_text or full_text
-    if shown == full_text:  # nothing was cut: no "full original" to keep apart
-        return shown, parsed.html or None, "", ""
-    return shown, None, full_text, parsed.html
+    if shown == full_text:  # nothing was cut: the HTML shows the same message
+        return shown, parsed.html or None
+    return shown, None
+
+
+def _keep_full_original(inbound: InboundEmail, parsed: ParsedEmail, message: Message) -> None:
+    """When quotes were cut for display, the whole message stays one click away."""
+    full_text = parsed.text.strip() or "(no text)"
+    if (parsed.reply_text or full_text) == full_text:
+        return
+    inbound.full_text = full_text
+    if parsed.html:
+        inbound.full_html = sanitise(parsed.html, inline_images=message.inline_image_urls())
 
 
 def _new_ticket(inbound: InboundEmail, parsed: ParsedEmail, placement: Placement) -> Message:
@@ -222,13 +239,12 @@ def _new_ticket(inbound: InboundEmail, parsed: ParsedEmail, placement: Placement
         for address in dict.fromkeys(parsed.to + parsed.cc)
         if address != parsed.from_address and not is_own_address(address)
     ][:20]
-    shown, html, full_text, full_html = _body(parsed)
+    shown, html = _body(parsed)
     ticket = tickets.create_ticket(
         acting_user=None, requester=requester, subject=parsed.subject or "(no subject)",
         body=shown, body_html=html, channel=Channel.EMAIL, ccs=ccs,
         team=mailbox.team if mailbox else None, language=mailbox.language if mailbox else "",
-        attachments=parsed.attachments, placement=placement.reason,
-        full_text=full_text, full_html=full_html,
+        attachments=parsed.attachments,
     )  # fmt: skip
     if placement.related is not None:
         tickets.link_system(source=ticket, target=placement.related, kind="related")
@@ -243,13 +259,12 @@ def _new_ticket(inbound: InboundEmail, parsed: ParsedEmail, placement: Placement
 
 def _append(parsed: ParsedEmail, placement: Placement) -> Message:
     assert placement.ticket is not None
-    shown, html, full_text, full_html = _body(parsed)
+    shown, html = _body(parsed)
     agent = placement.agent
     if agent is not None and not agent.can_edit_tickets:
         return tickets.add_note(
             ticket=placement.ticket, acting_user=agent, body=shown, body_html=html,
-            attachments=parsed.attachments, channel=Channel.EMAIL, placement=placement.reason,
-            full_text=full_text, full_html=full_html,
+            attachments=parsed.attachments, channel=Channel.EMAIL,
         )  # fmt: skip
     author = (
         find_or_create_contact(email=parsed.from_address, acting_user=None) if not agent else None
@@ -257,7 +272,6 @@ def _append(parsed: ParsedEmail, placement: Placement) -> Message:
     return tickets.reply(
         ticket=placement.ticket, acting_user=agent, author_contact=author, body=shown,
         body_html=html, attachments=parsed.attachments, channel=Channel.EMAIL,
-        placement=placement.reason, full_text=full_text, full_html=full_html,
     )  # fmt: skip
 
 
@@ -319,3 +333,22 @@ def retry(*, inbound: InboundEmail, acting_user: object) -> InboundEmail:
             state=InboundState.PENDING, error="", attempts=0
         )
     return process(inbound_id=inbound.pk)
+
+
+AWAITED_DAYS = 30
+
+
+def forget_awaited_originals() -> int:
+    """Replies name mail we never receive too (a colleague's thread, another system):
+    after AWAITED_DAYS an original is not expected any more."""
+    cutoff = clock.now() - timedelta(days=AWAITED_DAYS)
+    deleted, _ = AwaitedMessage.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
+
+
+def mark_stalled_sends_uncertain() -> int:
+    """A worker killed mid-send leaves a row in "sending": it may have gone out, so a
+    person decides rather than a retry (a second copy to the customer is worse)."""
+    return OutboundEmail.objects.filter(
+        state=OutboundState.SENDING, next_attempt_at__lt=clock.now() - timedelta(minutes=10)
+    ).update(state=OutboundState.UNCERTAIN, last_error="the worker stopped while sending")

@@ -122,7 +122,12 @@ class InboundEmail(models.Model):
         max_length=12, choices=InboundState.choices, default=InboundState.PENDING
     )
     result = models.CharField(max_length=12, choices=InboundResult.choices, blank=True)
+    # Why the message went where it did (shown on the ticket page as "Placed by").
     placement = models.CharField(max_length=300, blank=True)
+    # The whole message as sent, when quotes and signature were cut from the
+    # ticket message for display ("Show the full original"); empty when nothing was.
+    full_text = models.TextField(blank=True)
+    full_html = models.TextField(blank=True, help_text="Sanitised with nh3 before it is stored.")
     error = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.SET_NULL)

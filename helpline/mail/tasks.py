@@ -5,9 +5,7 @@ from django_tasks_db.models import DBTaskResult
 
 from helpline.lib import clock
 from helpline.mail import actions
-from helpline.mail.models import AwaitedMessage, InboundEmail, InboundState, OutboundState
-
-AWAITED_DAYS = 30
+from helpline.mail.models import InboundEmail, InboundState
 
 
 @task()
@@ -41,11 +39,7 @@ def requeue_stuck_inbound() -> int:
 
 @task()
 def forget_old_awaited_mail() -> int:
-    """Replies name mail we never receive too (a colleague's thread, another system):
-    after AWAITED_DAYS an original is not expected any more."""
-    cutoff = clock.now() - timedelta(days=AWAITED_DAYS)
-    deleted, _ = AwaitedMessage.objects.filter(created_at__lt=cutoff).delete()
-    return deleted
+    return actions.forget_awaited_originals()
 
 
 @task()
@@ -61,11 +55,7 @@ def send_due_outbound() -> int:
     from helpline.mail.models import OutboundEmail
     from helpline.mail.sending import send
 
-    # A worker killed mid-send leaves a row in "sending": it may have gone out,
-    # so a person decides rather than a retry.
-    OutboundEmail.objects.filter(
-        state=OutboundState.SENDING, next_attempt_at__lt=clock.now() - timedelta(minutes=10)
-    ).update(state=OutboundState.UNCERTAIN, last_error="the worker stopped while sending")
+    actions.mark_stalled_sends_uncertain()
     due = list(OutboundEmail.objects.due().values_list("pk", flat=True)[:200])
     for pk in due:
         send(pk)

@@ -10,12 +10,9 @@ from typing import Literal
 from django.db.models import Q
 from django.http import Http404
 
+from helpline.accounts.access import check_can_edit
 from helpline.accounts.models import User
 from helpline.tickets.models import Attachment, LinkKind, Message, Ticket, TicketQuerySet
-
-
-class NoPermission(Exception):
-    """The user may see the ticket but not make this change (e.g. a light agent replying)."""
 
 
 def tickets_for(user: User) -> TicketQuerySet:
@@ -49,11 +46,6 @@ def ticket_for_edit(user: User, number: int) -> Ticket:
     ticket = ticket_for(user, number)
     check_can_edit(user)
     return ticket
-
-
-def check_can_edit(user: User) -> None:
-    if not user.can_edit_tickets:
-        raise NoPermission("Light agents can read tickets and add internal notes only.")
 
 
 def attachment_for(user: User, attachment_id: int) -> Attachment:

@@ -13,7 +13,6 @@ from helpline.contacts.models import Contact
 from helpline.lib import clock
 from helpline.lib.html import sanitise, text_to_html
 from helpline.lib.unchanged import UNCHANGED, Unchanged
-from helpline.mail.outbox import queue_reply
 from helpline.tickets import events, validation
 from helpline.tickets.files import Upload, attach, check_size
 from helpline.tickets.models import (
@@ -27,6 +26,7 @@ from helpline.tickets.models import (
     Priority,
     Status,
     StatusCategory,
+    Tag,
     Ticket,
     TicketLink,
     TicketType,
@@ -53,9 +53,6 @@ def create_ticket(
     ccs: Iterable[Contact] = (),
     attachments: Sequence[Upload] = (),
     message_author: Literal["requester", "agent"] = "requester",
-    placement: str = "",
-    full_text: str = "",
-    full_html: str = "",
 ) -> Ticket:
     """Open a ticket with its first message (by the requester unless said otherwise)."""
     subject = validation.clean_subject(subject)
@@ -67,7 +64,7 @@ def create_ticket(
         check_size(upload)
     with transaction.atomic():
         fields = validation.clean_custom_fields(custom_fields or {}, {})
-        tag_objects = validation.tag_objects(tags)
+        tag_objects = _tags(tags)
         initial = status or Status.objects.default_for(
             StatusCategory.OPEN if assignee else StatusCategory.NEW
         )
@@ -83,7 +80,7 @@ def create_ticket(
         _add_message(
             ticket, body=body, body_html=body_html, is_public=True, channel=channel,
             user=acting_user if by_agent else None, contact=None if by_agent else requester,
-            attachments=attachments, placement=placement, full_text=full_text, full_html=full_html,
+            attachments=attachments,
         )  # fmt: skip
     return ticket
 
@@ -199,7 +196,7 @@ def _set_status(ticket: Ticket, status: Status, user: User | None) -> None:
 
 
 def _set_tags(ticket: Ticket, names: Iterable[str], user: User | None) -> None:
-    wanted = validation.tag_objects(names)
+    wanted = _tags(names)
     old = sorted(t.name for t in ticket.tags.all())
     new = sorted(t.name for t in wanted)
     if old != new:
@@ -219,6 +216,11 @@ def _set_fields(ticket: Ticket, values: dict[str, Any], user: User | None) -> No
             k: [old.get(k), new.get(k)] for k in set(old) | set(new) if old.get(k) != new.get(k)
         }
         events.record(ticket, EventKind.FIELDS, user=user, changed=changed)
+
+
+def _tags(names: Iterable[str]) -> list[Tag]:
+    """The tags of these names, new ones created (tags are free-form, as in Zendesk)."""
+    return [Tag.objects.get_or_create(name=name)[0] for name in validation.clean_tag_names(names)]
 
 
 def _touch(ticket: Ticket) -> None:
@@ -251,23 +253,21 @@ def set_ccs(*, ticket: Ticket, contacts: Iterable[Contact], acting_user: User) -
 def _add_message(
     ticket: Ticket, *, body: str, body_html: str | None, is_public: bool, channel: str,
     user: User | None, contact: Contact | None, attachments: Sequence[Upload],
-    placement: str = "", full_text: str = "", full_html: str = "",
 ) -> Message:  # fmt: skip
     message = Message.objects.create(
         ticket=ticket, is_public=is_public, channel=channel,
         author_kind=_author_kind(user, contact),
         author_user=user, author_contact=contact, body_text=body,
         body_html=sanitise(body_html) if body_html else text_to_html(body),
-        created_at=clock.now(), placement=placement[:300], full_text=full_text,
-        full_html=sanitise(full_html) if full_html else "",
+        created_at=clock.now(),
     )  # fmt: skip
-    stored = [attach(message, upload) for upload in attachments]
+    for upload in attachments:
+        attach(message, upload)
     # `cid:` references of an email's HTML point at the stored (access-checked) files.
-    inline = {a.content_id: f"/attachments/{a.pk}/inline" for a in stored if a.content_id}
+    inline = message.inline_image_urls()
     if inline:
         message.body_html = sanitise(message.body_html, inline_images=inline)
-        message.full_html = sanitise(message.full_html, inline_images=inline)
-        message.save(update_fields=["body_html", "full_html"])
+        message.save(update_fields=["body_html"])
     return message
 
 
@@ -287,9 +287,6 @@ def reply(
     attachments: Sequence[Upload] = (),
     channel: str = Channel.WEB,
     status: Status | None = None,
-    placement: str = "",
-    full_text: str = "",
-    full_html: str = "",
 ) -> Message:
     """A public message from an agent (`acting_user`) or a customer (`author_contact`)."""
     if (acting_user is None) == (author_contact is None):
@@ -302,25 +299,21 @@ def reply(
         if author_contact is not None and fresh.is_closed:
             return _follow_up(
                 fresh, author_contact, body=body, body_html=body_html, attachments=attachments,
-                channel=channel, placement=placement, full_text=full_text, full_html=full_html,
+                channel=channel,
             )  # fmt: skip
         _check_not_closed(fresh)
         message = _add_message(
             fresh, body=body, body_html=body_html, is_public=True, channel=channel,
             user=acting_user, contact=author_contact, attachments=attachments,
-            placement=placement, full_text=full_text, full_html=full_html,
         )  # fmt: skip
-        events.record(
-            fresh, EventKind.REPLY, user=acting_user, contact=author_contact, message=message.pk
-        )
+        # Subscribers act on it here: the mail outbox writes the agent's email in
+        # this transaction (no reply without its mail, no mail without its reply).
+        events.replied(fresh, message.pk, user=acting_user, contact=author_contact)
         if acting_user is not None:
             _after_agent_reply(fresh, acting_user, status)
         else:
             _after_customer_reply(fresh, author_contact)
         _touch(fresh)
-        if acting_user is not None:
-            # Written to the outbox in this transaction: no reply without its mail.
-            queue_reply(message)
     return message
 
 
@@ -344,15 +337,13 @@ def _after_customer_reply(ticket: Ticket, contact: Contact | None) -> None:
 
 def _follow_up(
     closed: Ticket, contact: Contact, *, body: str, body_html: str | None,
-    attachments: Sequence[Upload], channel: str, placement: str, full_text: str, full_html: str,
+    attachments: Sequence[Upload], channel: str,
 ) -> Message:  # fmt: skip
     """A closed ticket stays closed; the customer's new message opens a linked follow-up."""
-    why = f"follow-up of closed #{closed.number}" + (f" ({placement})" if placement else "")
     follow_up = create_ticket(
         acting_user=None, requester=contact, subject=f"Re: {closed.subject}"[: validation.MAX_SUBJECT],
         body=body, body_html=body_html, channel=channel, priority=closed.priority,
         type=closed.type, category=closed.category, team=closed.team, attachments=attachments,
-        placement=why, full_text=full_text, full_html=full_html,
     )  # fmt: skip
     _link(follow_up, closed, LinkKind.RELATED, None)
     return follow_up.messages.get()
@@ -366,9 +357,6 @@ def add_note(
     body_html: str | None = None,
     attachments: Sequence[Upload] = (),
     channel: str = Channel.WEB,
-    placement: str = "",
-    full_text: str = "",
-    full_html: str = "",
 ) -> Message:
     """An internal note: agents (light agents too) only, never shown to the customer."""
     body = validation.clean_body(body)
@@ -379,7 +367,6 @@ def add_note(
         message = _add_message(
             fresh, body=body, body_html=body_html, is_public=False, channel=channel,
             user=acting_user, contact=None, attachments=attachments,
-            placement=placement, full_text=full_text, full_html=full_html,
         )  # fmt: skip
         events.record(fresh, EventKind.NOTE, user=acting_user, message=message.pk)
         _touch(fresh)

@@ -1,5 +1,6 @@
 """The ticket domain: tickets, their conversation, statuses, fields, links and timeline."""
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -296,15 +297,6 @@ class Message(models.Model):
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.WEB)
     body_text = models.TextField()
     body_html = models.TextField(help_text="Sanitised with nh3 before it is stored.")
-    # For email: the whole message as sent, when quotes and signature were cut
-    # from body_text/body_html for display.
-    full_text = models.TextField(blank=True)
-    full_html = models.TextField(blank=True)
-    placement = models.CharField(
-        max_length=300,
-        blank=True,
-        help_text="Why this message is on this ticket (email threading).",
-    )
     created_at = models.DateTimeField(default=clock.now, db_index=True)
 
     objects = MessageQuerySet.as_manager()
@@ -329,6 +321,33 @@ class Message(models.Model):
         if self.author_contact:
             return str(self.author_contact)
         return "Helpline"
+
+    @property
+    def source(self) -> "MessageSource":
+        """How the message reached the ticket, as its channel tells it (set by
+        `tickets.sources.with_sources`; a message no channel knows has none)."""
+        return self.__dict__.get("_source", NO_SOURCE)
+
+    def inline_image_urls(self) -> dict[str, str]:
+        """`cid:` names of the message's inline images → their access-checked URLs."""
+        return {
+            a.content_id: f"/attachments/{a.pk}/inline"
+            for a in self.attachments.all()
+            if a.content_id
+        }
+
+
+@dataclass(frozen=True)
+class MessageSource:
+    """What a channel knows of how one message reached its ticket."""
+
+    placement: str = ""  # why the message is on this ticket (email threading)
+    # The whole message as sent, when quotes and signature were cut for display.
+    full_text: str = ""
+    full_html: str = ""  # sanitised
+
+
+NO_SOURCE = MessageSource()
 
 
 class Blob(models.Model):

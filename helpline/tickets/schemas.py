@@ -5,7 +5,7 @@ from typing import Any, Literal
 
 from ninja import Field, Schema
 
-from helpline.tickets import access
+from helpline.tickets import access, sources
 from helpline.tickets.models import Attachment, Message, Ticket, TicketEvent
 
 PriorityName = Literal["low", "normal", "high", "urgent"]
@@ -60,6 +60,18 @@ class MessageOut(Schema):
     @staticmethod
     def resolve_public(obj: Message) -> bool:
         return obj.is_public
+
+    @staticmethod
+    def resolve_full_text(obj: Message) -> str:
+        return obj.source.full_text
+
+    @staticmethod
+    def resolve_full_html(obj: Message) -> str:
+        return obj.source.full_html
+
+    @staticmethod
+    def resolve_placement(obj: Message) -> str:
+        return obj.source.placement
 
     @staticmethod
     def resolve_author(obj: Message) -> dict[str, Any] | None:
@@ -149,7 +161,7 @@ class TicketDetailOut(TicketOut):
 
     @staticmethod
     def resolve_messages(obj: Ticket) -> list[Message]:
-        return list(obj.messages.for_display())
+        return sources.with_sources(obj.messages.for_display())
 
     @staticmethod
     def resolve_links(obj: Ticket, context: dict[str, Any]) -> list[access.VisibleLink]:

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 
 from helpline.accounts.models import Role, Team, User
 from helpline.lib.text import one_line
-from helpline.tickets.models import CustomField, Priority, Tag, TicketType
+from helpline.tickets.models import CustomField, Priority, TicketType
 
 MAX_SUBJECT = 250
 MAX_BODY = 1_000_000
@@ -40,7 +40,8 @@ def clean_choice(value: str, choices: type[Priority] | type[TicketType], field: 
     return value
 
 
-def tag_objects(names: Iterable[str]) -> list[Tag]:
+def clean_tag_names(names: Iterable[str]) -> list[str]:
+    """Tag names as stored (lower case, words joined by -), once each, in order."""
     clean: list[str] = []
     for raw in names:
         name = "-".join(raw.strip().lower().split())
@@ -49,7 +50,7 @@ def tag_objects(names: Iterable[str]) -> list[Tag]:
                 {"tags": f"{raw!r} is not a tag: use up to 50 letters, digits, - or _."}
             )
         clean.append(name)
-    return [Tag.objects.get_or_create(name=name)[0] for name in dict.fromkeys(clean)]
+    return list(dict.fromkeys(clean))
 
 
 def clean_custom_fields(values: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:

@@ -8,8 +8,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from helpline.accounts.access import NoPermission
 from helpline.accounts.models import User
-from helpline.tickets import access, actions
+from helpline.tickets import access, actions, sources
 from helpline.tickets.models import Ticket
 
 MAX_TICKET_NUMBER = 2**63 - 1
@@ -28,7 +29,7 @@ def _editable(user: User, number: int) -> Ticket:
     """404 for a ticket the agent cannot see; 403 for one they may only read."""
     try:
         return access.ticket_for_edit(user, number)
-    except access.NoPermission as error:
+    except NoPermission as error:
         raise PermissionDenied(str(error)) from error
 
 
@@ -40,7 +41,9 @@ def ticket_page(request: HttpRequest, number: int) -> HttpResponse:
     context = {
         "ticket": ticket,
         # With each reply's outgoing mail, so agents see whether it was delivered.
-        "conversation": list(ticket.messages.for_display().prefetch_related("outboundemail_set")),
+        "conversation": sources.with_sources(
+            ticket.messages.for_display().prefetch_related("outboundemail_set")
+        ),
         "links": access.visible_links(user, ticket),
         "merged_into": ticket.merged_into
         and access.visible_ticket(user, ticket.merged_into.number),

@@ -1,6 +1,7 @@
 """Background jobs: enqueued with the writing transaction, run exactly once."""
 
 import threading
+from datetime import timedelta
 
 import pytest
 from django.db import connection, transaction
@@ -80,6 +81,17 @@ def test_two_schedulers_enqueue_a_due_job_once():
     for thread in threads:
         thread.join(timeout=60)
     enqueued = sorted(name for names in results for name in names)
-    assert enqueued == sorted(job.name for job in schedule.SCHEDULE)
-    assert DBTaskResult.objects.count() == len(schedule.SCHEDULE)
+    assert enqueued == sorted(job.name for job in schedule.jobs())
+    assert DBTaskResult.objects.count() == len(schedule.jobs())
     assert schedule.tick() == []
+
+
+def test_each_app_declares_its_own_periodic_jobs():
+    declared = {job.name: job.interval for job in schedule.jobs()}
+    assert declared == {
+        "helpline.tickets.tasks.close_solved_tickets": timedelta(hours=1),
+        "helpline.mail.tasks.requeue_stuck_inbound": timedelta(minutes=5),
+        "helpline.mail.tasks.send_due_outbound": timedelta(minutes=1),
+        "helpline.mail.tasks.poll_imap_mailboxes": timedelta(minutes=1),
+        "helpline.mail.tasks.forget_old_awaited_mail": timedelta(days=1),
+    }

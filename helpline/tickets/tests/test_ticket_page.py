@@ -16,12 +16,10 @@ def signed_in(user) -> Client:
 
 @pytest.fixture
 def thread(ticket, dana):
-    """Dana's ticket with an emailed reply whose quoted history was cut."""
+    """Dana's ticket with a second message of hers."""
     reply = actions.reply(
-        ticket=ticket, author_contact=dana, body="Still smoking.", channel="email",
-        placement="In-Reply-To <a@client.example>",
-        full_text="Still smoking.\n\n> It started smoking after the update.",
-    )  # fmt: skip
+        ticket=ticket, author_contact=dana, body="Still smoking.", channel="email"
+    )
     return ticket, reply
 
 
@@ -40,14 +38,14 @@ def move(client, ticket, message, to):
 
 @pytest.mark.django_db
 class TestTicketPage:
-    def test_it_shows_the_conversation_with_why_each_message_is_here(self, carol, thread):
+    def test_it_shows_the_conversation(self, carol, thread):
         ticket, _reply = thread
         page = signed_in(carol).get(f"/tickets/{ticket.number}/").content.decode()
         assert "Printer on fire" in page
         assert "Still smoking." in page
-        assert "Placed by: In-Reply-To &lt;a@client.example&gt;" in page
-        assert "Show the full original" in page
-        assert "&gt; It started smoking after the update." in page
+        # No channel told why these messages are here: nothing pretends to know.
+        assert "Placed by" not in page
+        assert "Show the full original" not in page
 
     def test_it_shows_only_links_to_tickets_the_agent_may_see(
         self, bob, carol, dana, success_team, ticket
@@ -65,10 +63,9 @@ class TestTicketPage:
         actions.reply(
             ticket=ticket, author_contact=dana, body="x",
             body_html='<p onclick="alert(1)">hi</p><script>alert(2)</script>',
-            full_text="x\n> quoted", full_html='<img src=x onerror="alert(3)"><script>alert(4)</script>',
         )  # fmt: skip
         page = signed_in(carol).get(f"/tickets/{ticket.number}/").content.decode()
-        assert "Show the full original" in page
+        assert "<p>hi</p>" in page
         assert "<script>alert" not in page
         assert "onclick" not in page
         assert "onerror" not in page

@@ -7,6 +7,8 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from helpline.accounts.models import Role, User
+from helpline.mail import actions as mail_actions
+from helpline.mail.tests.factories import raw_email
 from helpline.tickets import actions
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -64,10 +66,12 @@ def test_an_agent_reads_why_a_message_is_here_and_moves_it(
         acting_user=None, requester=dana, subject="Printer on fire", body="It smokes.",
         channel="email", team=tech_team,
     )  # fmt: skip
-    actions.reply(
-        ticket=first, author_contact=dana, body="The invoice is wrong too.", channel="email",
-        placement="subject token [#1]", full_text="The invoice is wrong too.\n\n> It smokes.",
-    )  # fmt: skip
+    emailed = raw_email(
+        subject=f"Re: [#{first.number}] Printer on fire",
+        body="The invoice is wrong too.\n\nOn Mon, Support wrote:\n> It smokes.",
+    )
+    received = mail_actions.receive(raw=emailed, via="test", mailbox=None)
+    mail_actions.process(inbound_id=received.inbound.pk)
     second = actions.create_ticket(
         acting_user=None, requester=dana, subject="Invoice", body="Wrong total.", team=tech_team
     )
@@ -75,7 +79,7 @@ def test_an_agent_reads_why_a_message_is_here_and_moves_it(
     _sign_in(page, live_server.url, carol.email)
     page.get_by_role("link", name="Printer on fire").click()
     reply = page.get_by_role("article", name="Message 2")
-    expect(reply.get_by_text("Placed by: subject token [#1]")).to_be_visible()
+    expect(reply.get_by_text(f"Placed by: subject token [#{first.number}]")).to_be_visible()
     expect(reply.get_by_text("> It smokes.")).to_be_hidden()
     reply.get_by_text("Show the full original").click()
     expect(reply.get_by_text("> It smokes.")).to_be_visible()

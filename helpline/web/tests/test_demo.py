@@ -67,9 +67,10 @@ class TestDemo:
         reply = Message.objects.get(
             body_text="It also happens with the PDF export, in case that helps."
         )
-        assert reply.placement == "In-Reply-To <demo-1@mail.example>"
-        assert "> When I export contacts to CSV" in reply.full_text
+        inbound = InboundEmail.objects.get(ticket_message=reply)
+        assert inbound.placement == "In-Reply-To <demo-1@mail.example>"
+        assert "> When I export contacts to CSV" in inbound.full_text
         cited = Ticket.objects.get(subject__endswith=f"[#{reply.ticket.number}]")
-        assert cited.messages.get().placement == (
+        assert InboundEmail.objects.get(ticket_message=cited.messages.get()).placement == (
             f"new: sender not a participant of #{reply.ticket.number}"
         )
