@@ -4,10 +4,13 @@ from helpline.accounts.models import User
 
 
 class NoPermission(Exception):
-    """The user may see the object but not make this change (e.g. a light agent replying)."""
+    """The viewer may see the object but not make this change (e.g. a light agent replying)."""
 
 
-def check_can_edit(user: User) -> None:
-    """Tickets, contacts and organisations are changed by full agents and admins only."""
-    if not user.can_edit_tickets:
+def check_can_edit(viewer: object) -> None:
+    """Tickets, contacts and organisations are changed by active full agents and admins
+    only; customers and link holders change their tickets through their own verbs."""
+    if not (isinstance(viewer, User) and viewer.is_active):
+        raise NoPermission("Only agents can change this.")
+    if not viewer.can_edit_tickets:
         raise NoPermission("Light agents can read tickets and add internal notes only.")

@@ -284,7 +284,7 @@ def link(request: HttpRequest, number: int, payload: LinkIn) -> Respond[Ticket]:
 def split(request: HttpRequest, number: int, message_id: int) -> Respond[Ticket]:
     user = agent(request)
     ticket = access.ticket_for_edit(user, number)
-    message = access.message_for(ticket, message_id)
+    message = access.message_for(user, ticket, message_id)
     new = actions.split(message=message, acting_user=user)
     return Respond(201, access.ticket_for(user, new.number))
 
@@ -297,7 +297,7 @@ def split(request: HttpRequest, number: int, message_id: int) -> Respond[Ticket]
 def move(request: HttpRequest, number: int, message_id: int, payload: MoveIn) -> Message:
     user = agent(request)
     ticket = access.ticket_for_edit(user, number)
-    message = access.message_for(ticket, message_id)
+    message = access.message_for(user, ticket, message_id)
     target = access.ticket_for_edit(user, payload.to)
     return actions.move_message(message=message, target=target, acting_user=user)
 

@@ -56,7 +56,7 @@ def ticket_page(request: HttpRequest, number: int) -> HttpResponse:
 @require_POST
 def move_message(request: HttpRequest, number: int, message_id: int) -> HttpResponseRedirect:
     user = _agent(request)
-    message = access.message_for(_editable(user, number), message_id)
+    message = access.message_for(user, _editable(user, number), message_id)
     form = MoveForm(request.POST)
     if not form.is_valid():
         flash.error(request, f"Ticket number: {form.errors['to'][0]}")
@@ -78,7 +78,7 @@ def move_message(request: HttpRequest, number: int, message_id: int) -> HttpResp
 @require_POST
 def split_message(request: HttpRequest, number: int, message_id: int) -> HttpResponseRedirect:
     user = _agent(request)
-    message = access.message_for(_editable(user, number), message_id)
+    message = access.message_for(user, _editable(user, number), message_id)
     try:
         new = actions.split(message=message, acting_user=user)
     except ValidationError as error:
