@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
+from helpline.accounts import audit
 from helpline.accounts.models import ApiToken, Role, User, hash_token
 from helpline.lib import clock
 
@@ -26,10 +27,12 @@ def create_agent(
     with transaction.atomic():
         if User.objects.filter(email=address).exists():
             raise ValidationError({"email": f"An agent with {address} already exists."})
-        return User.objects.create_user(
+        user = User.objects.create_user(
             address, password, name=name.strip() or address.split("@")[0], role=role,
             is_superuser=role == Role.ADMIN,
         )  # fmt: skip
+        audit.record(actor=acting_user, action="agent.created", target=user, role=role)
+        return user
 
 
 def create_api_token(
@@ -42,15 +45,24 @@ def create_api_token(
     if lifetime < 1:
         raise ValidationError({"days": "A token must live at least one day."})
     raw = ApiToken.new_raw_value()
-    token = ApiToken.objects.create(
-        user=user, name=name.strip()[:100] or "API token", key_hash=hash_token(raw),
-        hint=raw[:12], expires_at=ApiToken.default_expiry(lifetime),
-    )  # fmt: skip
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            user=user, name=name.strip()[:100] or "API token", key_hash=hash_token(raw),
+            hint=raw[:12], expires_at=ApiToken.default_expiry(lifetime),
+        )  # fmt: skip
+        audit.record(
+            actor=acting_user, action="token.created", target=token, user=user.email, days=lifetime
+        )
     return token, raw
 
 
 def revoke_api_token(*, token: ApiToken, acting_user: User | None) -> None:
-    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=clock.now())
+    with transaction.atomic():
+        revoked = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+            revoked_at=clock.now()
+        )
+        if revoked:
+            audit.record(actor=acting_user, action="token.revoked", target=token)
 
 
 def authenticate_token(raw: str) -> User | None:

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from helpline.accounts.models import ApiToken, Team, User
+from helpline.accounts.models import ApiToken, AuditEvent, Team, User
 
 
 @admin.register(User)
@@ -43,4 +43,22 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: object) -> bool:
         # Tokens are created with `helpline token create`, which shows the raw value once.
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only: the trail is written by the verbs and never edited."""
+
+    list_display = ["created_at", "actor", "action", "object_repr"]
+    list_filter = ["action"]
+    search_fields = ["object_repr", "object_id", "actor__email"]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: object, obj: object = None) -> bool:
         return False

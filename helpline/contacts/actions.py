@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
+from helpline.accounts import audit
 from helpline.accounts.models import User
 from helpline.contacts.models import (
     Contact,
@@ -12,6 +13,7 @@ from helpline.contacts.models import (
     Organization,
     OrganizationDomain,
 )
+from helpline.lib import clock
 from helpline.lib.text import one_line, without_nul
 from helpline.lib.unchanged import UNCHANGED, Unchanged
 
@@ -65,6 +67,7 @@ def create_contact(
             name=one_line(name)[:200], organization=organization, notes=without_nul(notes)
         )
         _add_identities(contact, addresses, numbers)
+        audit.record(actor=acting_user, action="contact.created", target=contact, emails=addresses)
     return contact
 
 
@@ -87,6 +90,12 @@ def update_contact(
         contact.save()
         if emails is not None:
             _replace_emails(contact, [normalise_email(e, "emails") for e in emails])
+        changed = {"name": name, "notes": notes, "emails": emails}
+        audit.record(
+            actor=acting_user, action="contact.updated", target=contact,
+            fields=sorted(k for k, v in changed.items() if v is not None)
+            + (["organization"] if organization is not UNCHANGED else []),
+        )  # fmt: skip
     return contact
 
 
@@ -141,7 +150,30 @@ def delete_contact(*, contact: Contact, acting_user: User) -> None:
         raise ValidationError(
             {"contact": "This contact has tickets, which must keep their requester."}
         )
-    contact.delete()
+    with transaction.atomic():
+        audit.record(
+            actor=acting_user, action="contact.deleted", target=contact,
+            emails=list(contact.identities.values_list("value", flat=True)),
+        )  # fmt: skip
+        contact.delete()
+
+
+def mark_undeliverable(*, addresses: list[str], acting_user: User | None) -> int:
+    """Mail to these addresses bounced: agents see it beside the contact, and the
+    outbox can stop trying. Returns how many identities it marked."""
+    identities = ContactIdentity.objects.filter(
+        kind=IdentityKind.EMAIL, value__in=[a.lower() for a in addresses]
+    ).select_related("contact")
+    now = clock.now()
+    with transaction.atomic():
+        for identity in identities:
+            identity.undeliverable_since = now
+            identity.save(update_fields=["undeliverable_since"])
+            audit.record(
+                actor=acting_user, action="contact.undeliverable", target=identity.contact,
+                address=identity.value,
+            )  # fmt: skip
+    return len(identities)
 
 
 def create_organization(
@@ -155,6 +187,7 @@ def create_organization(
         )  # fmt: skip
         organization.save()
         set_domains(organization=organization, domains=domains)
+        audit.record(actor=acting_user, action="organization.created", target=organization)
     return organization
 
 
@@ -172,6 +205,16 @@ def update_organization(
         organization.save()
         if domains is not None:
             set_domains(organization=organization, domains=domains)
+        changed = {
+            "name": name,
+            "notes": notes,
+            "shares_tickets": shares_tickets,
+            "domains": domains,
+        }
+        audit.record(
+            actor=acting_user, action="organization.updated", target=organization,
+            fields=sorted(k for k, v in changed.items() if v is not None),
+        )  # fmt: skip
     return organization
 
 
@@ -214,4 +257,6 @@ def _normalise_domain(raw: str) -> str:
 
 def delete_organization(*, organization: Organization, acting_user: User) -> None:
     # Contacts stay; they just no longer belong to an organisation.
-    organization.delete()
+    with transaction.atomic():
+        audit.record(actor=acting_user, action="organization.deleted", target=organization)
+        organization.delete()

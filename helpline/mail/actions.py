@@ -10,8 +10,7 @@ from email.policy import compat32
 from django.conf import settings
 from django.db import transaction
 
-from helpline.contacts.actions import find_or_create_contact
-from helpline.contacts.models import ContactIdentity, IdentityKind
+from helpline.contacts.actions import find_or_create_contact, mark_undeliverable
 from helpline.lib import clock
 from helpline.lib.html import sanitise
 from helpline.lib.text import human_size
@@ -299,9 +298,7 @@ def _record_bounce(inbound: InboundEmail, parsed: ParsedEmail) -> None:
             inbound, InboundResult.BOUNCE, None, None, "delivery failure for an unknown message"
         )
     recipients = ", ".join(parsed.bounce_recipients) or "a recipient"
-    ContactIdentity.objects.filter(
-        kind=IdentityKind.EMAIL, value__in=[r.lower() for r in parsed.bounce_recipients]
-    ).update(undeliverable_since=clock.now())
+    mark_undeliverable(addresses=parsed.bounce_recipients, acting_user=None)
     note = tickets.add_system_note(
         ticket=reference.ticket,
         body=f"Delivery failed to {recipients}.\n\n{parsed.text.strip()[:4000]}",
