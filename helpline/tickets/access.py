@@ -11,7 +11,14 @@ from django.db.models import Q
 from django.http import Http404
 
 from helpline.accounts.models import User
-from helpline.tickets.models import Attachment, LinkKind, Message, Ticket, TicketQuerySet
+from helpline.tickets.models import (
+    Attachment,
+    LinkKind,
+    Message,
+    Ticket,
+    TicketEvent,
+    TicketQuerySet,
+)
 
 
 class NoPermission(Exception):
@@ -106,3 +113,21 @@ def visible_links(user: User, ticket: Ticket) -> list[VisibleLink]:
     return [
         VisibleLink(link.kind, "out", link.target.number, link.target.subject) for link in out
     ] + [VisibleLink(link.kind, "in", link.source.number, link.source.subject) for link in into]
+
+
+def visible_events(user: User, ticket: Ticket) -> list[TicketEvent]:
+    """The ticket's timeline, naming only tickets this user may see.
+
+    Merge, split, move and link events carry the other ticket's number as
+    `data["ticket"]`. For a ticket the user cannot open, the event stays (the
+    history is complete) but the number becomes `None` and `ticket_hidden`
+    says so: like a 404, the timeline must not confirm that #1234 exists.
+    """
+    timeline = list(ticket.events.select_related("actor_user", "actor_contact"))
+    named = {event.data["ticket"] for event in timeline if "ticket" in event.data}
+    seen = set(tickets_for(user).filter(number__in=named).values_list("number", flat=True))
+    for event in timeline:
+        if "ticket" in event.data and event.data["ticket"] not in seen:
+            # Only this in-memory copy changes: TicketEvent.save() refuses an update.
+            event.data = {**event.data, "ticket": None, "ticket_hidden": True}
+    return timeline

@@ -42,6 +42,7 @@ def ticket_page(request: HttpRequest, number: int) -> HttpResponse:
         # With each reply's outgoing mail, so agents see whether it was delivered.
         "conversation": list(ticket.messages.for_display().prefetch_related("outboundemail_set")),
         "links": access.visible_links(user, ticket),
+        "timeline": access.visible_events(user, ticket),
         "merged_into": ticket.merged_into
         and access.visible_ticket(user, ticket.merged_into.number),
         "can_rethread": user.can_edit_tickets and not ticket.is_closed,
