@@ -495,7 +495,7 @@ def link(*, source: Ticket, target: Ticket, kind: str, acting_user: User) -> Tic
     with transaction.atomic():
         if kind == LinkKind.CHILD:
             _serialise_child_links()
-        # Checked under the locks: checked first, two opposite links both passed.
+        # Checked only once both are locked: checked before, two opposite links both passed.
         locked_source, locked_target = _lock_pair(source, target)
         _check_link_allowed(locked_source, locked_target, kind)
         try:
