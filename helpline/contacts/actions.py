@@ -2,7 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from helpline.accounts import audit
 from helpline.accounts.models import User
@@ -40,11 +40,18 @@ def organization_for_email(email: str) -> Organization | None:
 def find_or_create_contact(*, email: str, name: str = "", acting_user: User | None) -> Contact:
     """The contact owning this email, created (and placed in its domain's organisation) if new."""
     address = normalise_email(email)
-    with transaction.atomic():
-        existing = Contact.objects.with_email(address).first()
-        if existing:
+    if existing := Contact.objects.with_email(address).first():
+        return existing
+    try:
+        # A savepoint: when another request creates the same contact meanwhile, the
+        # unique identity refuses ours and we use theirs, as get_or_create does.
+        with transaction.atomic():
+            return create_contact(emails=[address], name=name, acting_user=acting_user)
+    except (IntegrityError, ValidationError):
+        # ValidationError: the other one committed between our read and our check.
+        if existing := Contact.objects.with_email(address).first():
             return existing
-        return create_contact(emails=[address], name=name, acting_user=acting_user)
+        raise
 
 
 def create_contact(

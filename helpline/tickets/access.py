@@ -24,10 +24,12 @@ from helpline.contacts.models import Contact
 from helpline.contacts.viewers import LinkHolder, Viewer, is_agent
 from helpline.tickets.models import (
     Attachment,
+    EventKind,
     LinkKind,
     Message,
     MessageQuerySet,
     Ticket,
+    TicketEvent,
     TicketQuerySet,
 )
 
@@ -149,3 +151,37 @@ def visible_links(viewer: Viewer, ticket: Ticket) -> list[VisibleLink]:
     return [
         VisibleLink(link.kind, "out", link.target.number, link.target.subject) for link in out
     ] + [VisibleLink(link.kind, "in", link.source.number, link.source.subject) for link in into]
+
+
+# What a customer or link holder may follow of a ticket's history: its public side.
+PUBLIC_EVENT_KINDS = frozenset(
+    {
+        EventKind.CREATED,
+        EventKind.STATUS,
+        EventKind.REPLY,
+        EventKind.REOPENED,
+        EventKind.AUTO_CLOSED,
+    }
+)
+
+
+def visible_events(viewer: Viewer, ticket: Ticket) -> list[TicketEvent]:
+    """The ticket's timeline, naming only tickets this viewer may see.
+
+    Merge, split, move and link events carry the other ticket's number as
+    `data["ticket"]`. For a ticket the viewer cannot open, the event stays (the
+    history is complete) but the number becomes `None` and `ticket_hidden`
+    says so: like a 404, the timeline must not confirm that #1234 exists.
+    Customers and link holders see only the public kinds.
+    """
+    events = ticket.events.select_related("actor_user", "actor_contact")
+    if not sees_internals(viewer):
+        events = events.filter(kind__in=PUBLIC_EVENT_KINDS)
+    timeline = list(events)
+    named = {event.data["ticket"] for event in timeline if "ticket" in event.data}
+    seen = set(tickets_for(viewer).filter(number__in=named).values_list("number", flat=True))
+    for event in timeline:
+        if "ticket" in event.data and event.data["ticket"] not in seen:
+            # Only this in-memory copy changes: TicketEvent.save() refuses an update.
+            event.data = {**event.data, "ticket": None, "ticket_hidden": True}
+    return timeline

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 
 from helpline.accounts.models import Team, User
 from helpline.contacts.models import Contact
@@ -480,12 +480,42 @@ def link(*, source: Ticket, target: Ticket, kind: str, acting_user: User) -> Tic
     if source.pk == target.pk:
         raise ValidationError({"target": "A ticket cannot be linked to itself."})
     with transaction.atomic():
-        _check_link_allowed(source, target, kind)
+        if kind == LinkKind.CHILD:
+            _serialise_child_links()
+        # Checked only once both are locked: checked before, two opposite links both passed.
         locked_source, locked_target = _lock_pair(source, target)
-        created = _link(locked_source, locked_target, LinkKind(kind), acting_user)
+        _check_link_allowed(locked_source, locked_target, kind)
+        try:
+            with transaction.atomic():  # a savepoint, so the refusal leaves the rest usable
+                created = _link(locked_source, locked_target, LinkKind(kind), acting_user)
+        except IntegrityError:
+            # The constraints back the rules: whatever slipped past the check is refused the same.
+            _check_link_allowed(locked_source, locked_target, kind)
+            raise
         _touch(locked_source)
         _touch(locked_target)
     return created
+
+
+# Any fixed 64-bit number, the same in every process: the key of the child-link lock.
+CHILD_LINKS_LOCK = 0x68656C706C696E65  # "helpline"
+
+
+def _serialise_child_links() -> None:
+    """One parent/child link at a time on PostgreSQL, so no two of them close a loop.
+
+    Locking the pair is enough for a loop of two (A under B, B under A), but
+    a longer one can close from two links that share no ticket: with A → B
+    and C → D existing, "B parent of C" and "D parent of A" each pass their
+    check and together make A → B → C → D → A. Locking every ancestor would
+    need the chain read before it is locked; one transaction-scoped advisory
+    lock is simpler, and parent links are rare. It is taken before the row
+    locks, so it never waits while holding one. SQLite runs one write
+    transaction at a time already.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHILD_LINKS_LOCK])
 
 
 def link_system(*, source: Ticket, target: Ticket, kind: str) -> TicketLink:

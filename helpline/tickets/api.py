@@ -304,8 +304,8 @@ def move(request: HttpRequest, number: int, message_id: int, payload: MoveIn) ->
 
 @router.get("/tickets/{number}/events", response=list[EventOut], summary="The ticket's timeline")
 def timeline(request: HttpRequest, number: int) -> Any:
-    ticket = access.ticket_for(agent(request), number)
-    return ticket.events.select_related("actor_user", "actor_contact")
+    user = agent(request)
+    return access.visible_events(user, access.ticket_for(user, number))
 
 
 @router.get("/attachments/{attachment_id}", summary="Download an attachment")

@@ -452,6 +452,10 @@ class TicketLink(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["source", "target", "kind"], name="link_unique"),
             models.CheckConstraint(condition=~Q(source=F("target")), name="link_not_self"),
+            # A ticket has at most one parent, held by the database under concurrent links.
+            models.UniqueConstraint(
+                fields=["target"], condition=Q(kind="child"), name="link_one_parent"
+            ),
         ]
 
     def __str__(self) -> str:

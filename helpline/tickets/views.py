@@ -45,6 +45,7 @@ def ticket_page(request: HttpRequest, number: int) -> HttpResponse:
             ticket.messages.for_display().prefetch_related("outboundemail_set")
         ),
         "links": access.visible_links(user, ticket),
+        "timeline": access.visible_events(user, ticket),
         "merged_into": ticket.merged_into
         and access.visible_ticket(user, ticket.merged_into.number),
         "can_rethread": user.can_edit_tickets and not ticket.is_closed,
