@@ -48,9 +48,9 @@ def dkim_verdict(results: list[str], from_address: str, trusted: list[str]) -> V
 def _judge(header: object, from_address: str, authserv_id: str) -> Verdict:
     from_domain = _domain(from_address.rpartition("@")[2])
     passed = [
-        _domain(str(result.header_d or ""))
+        _signing_domain(result)
         for result in getattr(header, "results", [])
-        if result.method.lower() == "dkim" and str(result.result).lower() == "pass"
+        if str(result.method).lower() == "dkim" and str(result.result).lower() == "pass"
     ]
     for signer in passed:
         if signer and aligned(signer, from_domain):
@@ -58,6 +58,15 @@ def _judge(header: object, from_address: str, authserv_id: str) -> Verdict:
     if passed:
         return Verdict(False, f"dkim=pass by {authserv_id} is not for {from_domain}")
     return Verdict(False, f"no dkim=pass by {authserv_id}")
+
+
+def _signing_domain(result: object) -> str:
+    """`header.d`, read from the generic properties: authres gives its DKIM class
+    (with `header_d`) only to a lower-case `dkim`, but method names ignore case."""
+    for prop in getattr(result, "properties", []):
+        if str(prop.type).lower() == "header" and str(prop.name).lower() == "d":
+            return _domain(str(prop.value or ""))
+    return ""
 
 
 def aligned(signer: str, from_domain: str) -> bool:

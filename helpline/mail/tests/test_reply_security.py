@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 
 from helpline.mail import actions as mail_actions
-from helpline.mail.models import InboundResult, Mailbox, OutboundEmail
+from helpline.mail.models import InboundResult, Mailbox, OutboundEmail, OutboundState
 from helpline.mail.secrets import legacy_reply_token, reply_token, signature_matches
 from helpline.mail.sending import send
 from helpline.mail.tests.factories import raw_email
@@ -153,6 +153,16 @@ class TestTokensBoundToTheirRecipient:
             assert not signature_matches(tag, DANA if recipient == FRANK else FRANK)
         assert len({mail["Message-ID"] for mail, _ in replies}) == 2
         assert len({mail["Reply-To"] for mail, _ in replies}) == 2
+
+    def test_it_shows_each_copys_state_on_the_ticket_page(self, conversation, carol):
+        OutboundEmail.objects.filter(envelope_to=FRANK).update(
+            state=OutboundState.FAILED, last_error="550 no such user"
+        )
+        client = Client()
+        client.force_login(carol)
+        page = client.get(f"/tickets/{conversation.number}/").content.decode()
+        assert f"Emailed to {DANA}: Sent" in page
+        assert f"Emailed to {FRANK}: Failed permanently: 550 no such user" in page
 
     def test_it_treats_a_cc_using_the_requesters_token_as_a_stranger(
         self, smtp, mailbox, conversation
