@@ -2,6 +2,8 @@
 
 import secrets as random_secrets
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from helpline.accounts.models import Team
@@ -53,6 +55,26 @@ class Mailbox(models.Model):
     inbound_secret_hash = models.CharField(max_length=64, blank=True, editable=False)
     header_text = models.TextField(blank=True, help_text="Shown above every mail we send.")
     footer_text = models.TextField(blank=True, help_text="Shown below every mail we send.")
+    agents_may_reply_by_email = models.BooleanField(
+        default=False,
+        help_text=(
+            "Mail from an agent's address to this mailbox acts as that agent (a public reply,"
+            " or a note from a light agent) — only when the receiving mail server vouches for"
+            " it: an Authentication-Results header from a trusted authserv-id below, with"
+            " dkim=pass for the sender's domain. Off: agents' mail is treated like anyone's."
+        ),
+    )
+    trusted_authserv_ids = models.CharField(
+        "trusted authserv-ids",
+        max_length=500,
+        blank=True,
+        help_text=(
+            "The authserv-id your receiving mail server writes first in the"
+            " Authentication-Results headers it adds (e.g. mx.example.com; several separated"
+            " by commas). Empty: HELPLINE_TRUSTED_AUTHSERV_IDS. Headers naming any other id"
+            " are ignored, since a sender can add their own."
+        ),
+    )
 
     objects = MailboxQuerySet.as_manager()
 
@@ -62,6 +84,20 @@ class Mailbox(models.Model):
 
     def __str__(self) -> str:
         return f"{self.display_name} <{self.address}>"
+
+    def clean(self) -> None:
+        if self.agents_may_reply_by_email and not self.authserv_ids():
+            raise ValidationError(
+                {
+                    "trusted_authserv_ids": "Agents may reply by email only when Helpline knows"
+                    " which server's Authentication-Results to trust: name its authserv-id."
+                }
+            )
+
+    def authserv_ids(self) -> list[str]:
+        """The authserv-ids whose Authentication-Results this mailbox believes."""
+        configured = self.trusted_authserv_ids or settings.HELPLINE_TRUSTED_AUTHSERV_IDS
+        return [part.strip().lower() for part in configured.split(",") if part.strip()]
 
     def set_imap_password(self, raw: str) -> None:
         self.imap_password_encrypted = secrets.encrypt(raw)
@@ -83,8 +119,9 @@ class Mailbox(models.Model):
     def domain(self) -> str:
         return self.address.split("@", 1)[1]
 
-    def reply_address(self, ticket_number: int) -> str:
-        return f"{self.local_part}+{secrets.reply_token(ticket_number)}@{self.domain}"
+    def reply_address(self, ticket_number: int, recipient: str) -> str:
+        """The address `recipient` answers our mail about the ticket at (see secrets)."""
+        return f"{self.local_part}+{secrets.reply_token(ticket_number, recipient)}@{self.domain}"
 
 
 def mailbox_for_address(address: str) -> Mailbox | None:
@@ -217,6 +254,10 @@ class OutboundEmail(models.Model):
     # The first recipient, as a plain column: what the automatic-mail rate limit counts.
     primary_recipient = models.EmailField(db_index=True)
     cc = models.JSONField(default=list, blank=True)
+    # Each recipient gets a copy of their own (with a reply token bound to them): this
+    # is the one address the copy is delivered to. To/Cc above are the headers shown.
+    # Empty on mail queued before per-recipient copies: delivered to every To and Cc.
+    envelope_to = models.EmailField(blank=True)
     subject = models.CharField(max_length=400)
     rfc_message_id = models.CharField(max_length=300, unique=True)
     in_reply_to = models.CharField(max_length=998, blank=True)
@@ -241,7 +282,12 @@ class OutboundEmail(models.Model):
         verbose_name = "outbound email"
 
     def __str__(self) -> str:
-        return f"{self.kind} to {', '.join(self.recipients)}: {self.subject}"
+        return f"{self.kind} to {', '.join(self.delivered_to)}: {self.subject}"
+
+    @property
+    def delivered_to(self) -> list[str]:
+        """The addresses this mail goes to (the SMTP envelope)."""
+        return [self.envelope_to] if self.envelope_to else [*self.recipients, *self.cc]
 
 
 class ImapFolderState(models.Model):

@@ -66,16 +66,20 @@ def _thread_headers(ticket: Ticket) -> tuple[str, str]:
 def _new_outbound(
     *, kind: str, ticket: Ticket | None, mailbox: Mailbox, to: list[str], subject: str,
     text: str, html: str, automatic: bool, message: Message | None = None,
-    cc: list[str] | None = None,
+    cc: list[str] | None = None, envelope_to: str = "",
 ) -> OutboundEmail:  # fmt: skip
+    """One mail to one address: `envelope_to` (else `to[0]`) is the copy's only recipient,
+    and its reply address carries a token bound to exactly that address."""
+    recipient = (envelope_to or to[0]).lower()
     rfc_message_id = make_msgid(domain=mailbox.domain)[1:-1]
     in_reply_to, references = _thread_headers(ticket) if ticket else ("", "")
     outbound = OutboundEmail.objects.create(
         kind=kind, ticket=ticket, ticket_message=message, mailbox=mailbox,
         from_header=formataddr((mailbox.display_name, mailbox.address)),
-        reply_to=formataddr((mailbox.display_name, mailbox.reply_address(ticket.number)))
+        reply_to=formataddr((mailbox.display_name, mailbox.reply_address(ticket.number, recipient)))
         if ticket else "",
-        recipients=to, primary_recipient=to[0].lower(), cc=cc or [], subject=subject[:400], rfc_message_id=rfc_message_id,
+        recipients=to, primary_recipient=recipient, cc=cc or [], envelope_to=recipient,
+        subject=subject[:400], rfc_message_id=rfc_message_id,
         in_reply_to=in_reply_to, references=references, body_text=text, body_html=html,
         automatic=automatic,
     )  # fmt: skip
@@ -93,13 +97,15 @@ def _enqueue(outbound_id: int) -> None:
     send_outbound_email.enqueue(outbound_id)
 
 
-def queue_reply(message: Message) -> OutboundEmail | None:
-    """An agent's public reply, mailed to the requester and CCs."""
+def queue_reply(message: Message) -> list[OutboundEmail]:
+    """An agent's public reply, mailed to the requester and each CC as a copy of their
+    own: the headers show the whole conversation (To the requester, Cc the CCs), each
+    copy goes only to its recipient and carries a reply token bound to them."""
     ticket = message.ticket
     mailbox = mailbox_for(ticket)
     to = ticket.requester.primary_email
     if mailbox is None or not to:
-        return None
+        return []
     history = [
         _quoted(m) for m in ticket.messages.filter(is_public=True).exclude(pk=message.pk)
         .order_by("-created_at")[: settings.HELPLINE_QUOTED_MESSAGES]
@@ -107,10 +113,15 @@ def queue_reply(message: Message) -> OutboundEmail | None:
     context = {"ticket": ticket, "message": message, "mailbox": mailbox, "history": history}
     subject, text, html = _render("reply", context, _language(ticket, mailbox))
     cc = [c.primary_email for c in ticket.ccs.all() if c.primary_email]
-    return _new_outbound(
-        kind=OutboundKind.REPLY, ticket=ticket, mailbox=mailbox, to=[to], cc=cc,
-        subject=subject, text=text, html=html, automatic=False, message=message,
-    )  # fmt: skip
+    copies = []
+    for recipient in dict.fromkeys(address.lower() for address in [to, *cc]):
+        copy = _new_outbound(
+            kind=OutboundKind.REPLY, ticket=ticket, mailbox=mailbox, to=[to], cc=cc,
+            subject=subject, text=text, html=html, automatic=False, message=message,
+            envelope_to=recipient,
+        )  # fmt: skip
+        copies.append(copy)
+    return copies
 
 
 def _quoted(message: Message) -> dict[str, Any]:

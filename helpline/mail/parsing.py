@@ -50,6 +50,8 @@ class ParsedEmail:
     is_bounce: bool = False
     bounce_message_id: str = ""
     bounce_recipients: list[str] = field(default_factory=list)
+    # Authentication-Results values, topmost (added last) first: see authentication.py.
+    authentication_results: list[str] = field(default_factory=list)
 
     @property
     def all_references(self) -> list[str]:
@@ -104,6 +106,7 @@ def _parse(raw: bytes) -> ParsedEmail:
         to=_addresses(mime, "To"), cc=_addresses(mime, "Cc"),
         text=text, html=html, reply_text=visible_reply(text), attachments=attachments,
         headers=_loop_headers(mime), return_path=_return_path(mime),
+        authentication_results=_all(mime, "Authentication-Results")[:20],
     )  # fmt: skip
     _read_bounce(mime, parsed)
     return parsed
@@ -117,6 +120,12 @@ def _walk(part: MimePart) -> Iterator[MimePart]:
         for child in part.get_payload():
             if isinstance(child, MimePart):
                 yield from _walk(child)
+
+
+def _all(mime: MimePart, name: str) -> list[str]:
+    """Every value of a header, in the order they appear (the topmost first)."""
+    wanted = name.lower()
+    return [str(value) for key, value in mime.raw_items() if key.lower() == wanted]
 
 
 def _sender(mime: MimePart) -> tuple[str, str]:

@@ -4,7 +4,13 @@ Signals, strongest first: a Message-ID we know in In-Reply-To/References; our
 signed reply token in a recipient address; a `[#1234]` subject token. A signal
 only counts when the sender takes part in that ticket (requester or CC), so a
 stranger who knows or forges a ticket's identifiers starts a new ticket
-instead (linked as related, so an agent can re-thread it in one click).
+instead (linked as related, so an agent can re-thread it in one click). A
+reply token is bound to the one recipient it was mailed to: from anyone else
+it makes a new linked ticket too.
+
+Mail acts as an agent only when its mailbox allows agents to reply by email
+and our receiving server verified the sender's domain (authentication.py):
+neither a From header nor a reply address proves who wrote a message.
 """
 
 import re
@@ -12,10 +18,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from helpline.accounts.models import User
-from helpline.contacts.models import Contact, IdentityKind
+from helpline.contacts.models import Contact, ContactIdentity, IdentityKind
+from helpline.mail.authentication import dkim_verdict
 from helpline.mail.models import AwaitedMessage, Mailbox, MessageReference, split_tag
 from helpline.mail.parsing import ParsedEmail
-from helpline.mail.secrets import verify_reply_token
+from helpline.mail.secrets import TokenCheck, read_reply_token, signature_matches
+from helpline.tickets.access import tickets_for
 from helpline.tickets.models import Ticket
 
 SUBJECT_TOKEN = re.compile(r"\[#(\d{1,18})\]")
@@ -39,7 +47,16 @@ class Placement:
     late_original: bool = False
 
 
-def _by_reference(parsed: ParsedEmail) -> tuple[Ticket | None, str]:
+@dataclass(frozen=True)
+class Found:
+    """A ticket a signal names, and what the signal proves about the sender."""
+
+    ticket: Ticket
+    reason: str
+    someone_elses_token: bool = False
+
+
+def _by_reference(parsed: ParsedEmail, mailbox: Mailbox | None) -> Found | None:
     for message_id in parsed.all_references:
         reference = (
             MessageReference.objects.select_related("ticket", "ticket_message__ticket")
@@ -50,28 +67,54 @@ def _by_reference(parsed: ParsedEmail) -> tuple[Ticket | None, str]:
             signal = Signal.IN_REPLY_TO if message_id in parsed.in_reply_to else Signal.REFERENCES
             # A message an agent moved (or split out) takes its thread along.
             message = reference.ticket_message
-            return (message.ticket if message else reference.ticket), f"{signal} <{message_id}>"
-    return None, ""
+            return Found(
+                message.ticket if message else reference.ticket, f"{signal} <{message_id}>"
+            )
+    return None
 
 
-def _by_token(parsed: ParsedEmail, mailbox: Mailbox | None) -> tuple[Ticket | None, str]:
+def _by_token(parsed: ParsedEmail, mailbox: Mailbox | None) -> Found | None:
     for address in [*parsed.to, *parsed.cc]:
-        base, token = split_tag(address)
-        if not token or (mailbox and base != mailbox.address.lower()):
+        base, tag = split_tag(address)
+        if not tag or (mailbox and base != mailbox.address.lower()):
             continue
-        number = verify_reply_token(token)
-        ticket = Ticket.objects.filter(number=number).first() if number else None
-        if ticket is not None:
-            return ticket, str(Signal.REPLY_TOKEN)
-    return None, ""
+        token = read_reply_token(tag, parsed.from_address)
+        ticket = Ticket.objects.filter(number=token.ticket_number).first() if token else None
+        if token is None or ticket is None:
+            continue
+        if token.check == TokenCheck.FOR_SENDER:
+            return Found(ticket, str(Signal.REPLY_TOKEN))
+        if token.check == TokenCheck.LEGACY:
+            # Sent before tokens named their recipient: it names the ticket, like a
+            # subject token, and proves nothing about who writes.
+            return Found(ticket, f"{Signal.REPLY_TOKEN} (old format)")
+        issued_to = _participant_issued(ticket, tag)
+        if issued_to is None:
+            continue  # matching nobody, the token is forged: ignored, like a guessed one
+        sender = Contact.objects.with_email(parsed.from_address).first()
+        if sender is not None and sender.pk == issued_to:
+            # The same person writing from another of their addresses.
+            return Found(ticket, f"{Signal.REPLY_TOKEN} (sent to their other address)")
+        return Found(ticket, str(Signal.REPLY_TOKEN), someone_elses_token=True)
+    return None
 
 
-def _by_subject(parsed: ParsedEmail) -> tuple[Ticket | None, str]:
+def _participant_issued(ticket: Ticket, tag: str) -> int | None:
+    """The contact on the ticket we mailed this token to, None when it is a forgery."""
+    contacts = [ticket.requester, *ticket.ccs.all()]
+    identities = ContactIdentity.objects.filter(contact__in=contacts, kind=IdentityKind.EMAIL)
+    for contact_id, address in identities.values_list("contact_id", "value")[:200]:
+        if signature_matches(tag, address):
+            return contact_id
+    return None
+
+
+def _by_subject(parsed: ParsedEmail, mailbox: Mailbox | None) -> Found | None:
     match = SUBJECT_TOKEN.search(parsed.subject)
     if match is None:
-        return None, ""
+        return None
     ticket = Ticket.objects.filter(number=int(match.group(1))).first()
-    return ticket, f"{Signal.SUBJECT_TOKEN} [#{match.group(1)}]" if ticket else ""
+    return Found(ticket, f"{Signal.SUBJECT_TOKEN} [#{match.group(1)}]") if ticket else None
 
 
 def _participant(ticket: Ticket, address: str) -> bool:
@@ -80,17 +123,23 @@ def _participant(ticket: Ticket, address: str) -> bool:
 
 
 def place(parsed: ParsedEmail, mailbox: Mailbox | None) -> Placement:
-    for finder in (_by_reference, lambda p: _by_token(p, mailbox), _by_subject):
-        ticket, reason = finder(parsed)
-        if ticket is None:
+    for finder in (_by_reference, _by_token, _by_subject):
+        found = finder(parsed, mailbox)
+        if found is None:
             continue
-        ticket = _follow_merges(ticket)
-        agent = _agent_with_token(parsed, reason)
+        ticket = _follow_merges(found.ticket)
+        agent, proof = verified_agent(parsed, mailbox, ticket)
         if agent is not None:
-            return Placement(ticket, f"{reason}, from agent {agent.email}", agent=agent)
+            return Placement(ticket, f"{found.reason}, from agent {agent.email} ({proof})", agent)
+        # Why an agent's mail was not believed, for the admin who turned the setting on.
+        unverified = f" (not taken as an agent's: {proof})" if proof else ""
+        if found.someone_elses_token:
+            why = f"new: reply token of #{ticket.number} was sent to someone else"
+            return Placement(None, why + unverified, related=ticket)
         if _participant(ticket, parsed.from_address):
-            return Placement(ticket, reason)
-        return Placement(None, f"new: sender not a participant of #{ticket.number}", related=ticket)
+            return Placement(ticket, found.reason + unverified)
+        why = f"new: sender not a participant of #{ticket.number}"
+        return Placement(None, why + unverified, related=ticket)
     return _as_late_original(parsed) or Placement(
         None, "new: no known Message-ID, reply token or ticket number"
     )
@@ -118,12 +167,22 @@ def _written_to_or_by_requester(ticket: Ticket, parsed: ParsedEmail) -> bool:
     return identities.exists()
 
 
-def _agent_with_token(parsed: ParsedEmail, reason: str) -> User | None:
-    """An agent's mail counts as an agent reply only with our signed token: a From
-    header alone is trivially forged."""
-    if reason != Signal.REPLY_TOKEN:
-        return None
-    return User.objects.filter(email__iexact=parsed.from_address, is_active=True).first()
+def verified_agent(
+    parsed: ParsedEmail, mailbox: Mailbox | None, ticket: Ticket
+) -> tuple[User | None, str]:
+    """The agent this mail is from, only when the mailbox lets agents reply by email and
+    our receiving server verified the From domain (DKIM); with why it is (not) believed."""
+    if mailbox is None or not mailbox.agents_may_reply_by_email:
+        return None, ""
+    agent = User.objects.filter(email__iexact=parsed.from_address, is_active=True).first()
+    if agent is None:
+        return None, ""
+    if not tickets_for(agent).filter(pk=ticket.pk).exists():
+        return None, f"the agent cannot see #{ticket.number}"
+    verdict = dkim_verdict(
+        parsed.authentication_results, parsed.from_address, mailbox.authserv_ids()
+    )
+    return (agent if verdict.verified else None), verdict.reason
 
 
 def _follow_merges(ticket: Ticket) -> Ticket:

@@ -80,7 +80,7 @@ def send(outbound_id: int) -> str | None:
 def _attempt(outbound: OutboundEmail) -> Outcome:
     message = build_message(outbound)
     envelope_from = outbound.mailbox.address if outbound.mailbox else settings.DEFAULT_FROM_EMAIL
-    recipients = [*outbound.recipients, *outbound.cc]
+    recipients = outbound.delivered_to  # one address per copy; To/Cc are only headers
     try:
         reply = _deliver(message, envelope_from, recipients)
     except Uncertain as error:
@@ -179,7 +179,7 @@ def _note_on_ticket(outbound: OutboundEmail) -> None:
     )
     add_system_note(
         ticket=outbound.ticket,  # type: ignore[arg-type]
-        body=f"Email to {', '.join(outbound.recipients)} {what}: {outbound.last_error}",
+        body=f"Email to {', '.join(outbound.delivered_to)} {what}: {outbound.last_error}",
     )
 
 

@@ -24,6 +24,7 @@ class RecordingHandler:
     mode: str = "ok"  # ok | tempfail | reject | hang_after_data
     hang_seconds: float = 3.0
     received: list[Message] = field(default_factory=list)
+    envelopes: list[list[str]] = field(default_factory=list)  # RCPT TO of each message
     on_message: Callable[[Message], None] | None = None
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -37,6 +38,7 @@ class RecordingHandler:
             return "451 4.3.0 Try again later"
         message = message_from_bytes(envelope.content, policy=default)
         self.received.append(message)
+        self.envelopes.append(list(envelope.rcpt_tos))
         if self.mode == "hang_after_data":
             await asyncio.sleep(self.hang_seconds)
         if self.on_message is not None:
@@ -60,3 +62,7 @@ class SmtpServer:
     @property
     def received(self) -> list[Message]:
         return self.handler.received
+
+    @property
+    def envelopes(self) -> list[list[str]]:
+        return self.handler.envelopes

@@ -66,7 +66,8 @@ class TestReplies:
         assert "<cust-1@client.example>" in mail["References"]
         assert (
             mail["Reply-To"]
-            == f"Acme Support <support+{reply_token(ticket.number)}@helpline.example>"
+            == f"Acme Support <support+{reply_token(ticket.number, 'dana@northwind.example')}"
+            "@helpline.example>"
         )
         assert mail["Auto-Submitted"] == "no"
         assert mail["Subject"] == f"Re: Printer on fire [#{ticket.number}]"

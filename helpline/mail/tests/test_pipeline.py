@@ -208,7 +208,7 @@ class TestThreading:
         assert reply.placement == "References <a@client.example>"
 
     def test_a_signed_reply_token_appends(self, mailbox, ticket, dana):
-        to = f"support+{reply_token(ticket.number)}@helpline.example"
+        to = f"support+{reply_token(ticket.number, 'dana@northwind.example')}@helpline.example"
         inbound = deliver(raw_email(to=to, subject="no number here"), mailbox)
         assert (inbound.ticket, inbound.placement) == (ticket, "reply token")
 
@@ -371,8 +371,16 @@ class TestSpoofing:
         assert not Message.objects.filter(author_user=carol).exists()
 
     def test_an_agent_replying_with_our_token_is_an_agent_reply(self, mailbox, ticket, carol):
-        to = f"support+{reply_token(ticket.number)}@helpline.example"
-        inbound = deliver(raw_email(sender=carol.email, to=to, body="Fixed, try now."), mailbox)
+        """Only with the mailbox setting and a verified DKIM signature: tests/test_reply_security.py."""
+        mailbox.agents_may_reply_by_email = True
+        mailbox.trusted_authserv_ids = "mx.helpline.example"
+        mailbox.save()
+        to = f"support+{reply_token(ticket.number, carol.email)}@helpline.example"
+        verified = {
+            "Authentication-Results": "mx.helpline.example; dkim=pass header.d=helpline.test"
+        }
+        raw = raw_email(sender=carol.email, to=to, body="Fixed, try now.", headers=verified)
+        inbound = deliver(raw, mailbox)
         assert inbound.ticket == ticket
         assert inbound.ticket_message.author_user == carol
         assert inbound.ticket_message.is_public
