@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('mail', '0004_awaitedmessage'),
+        ('mail', '0005_inbound_full_original'),
     ]
 
     operations = [
