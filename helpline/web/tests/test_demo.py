@@ -3,7 +3,7 @@ import pytest
 from helpline import demo
 from helpline.accounts.models import Team, User
 from helpline.contacts.models import Contact, Organization
-from helpline.mail.models import InboundEmail, Mailbox
+from helpline.mail.models import InboundEmail, Mailbox, OutboundEmail
 from helpline.tickets.models import (
     Attachment,
     Blob,
@@ -17,7 +17,7 @@ from helpline.tickets.models import (
 )
 
 DEMO_MODELS = [
-    InboundEmail, Mailbox, Ticket, Blob, Tag, Category, CustomField, Contact, Organization,
+    OutboundEmail, InboundEmail, Mailbox, Ticket, Blob, Tag, Category, CustomField, Contact, Organization,
     User, Team,
 ]  # fmt: skip
 
