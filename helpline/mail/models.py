@@ -261,7 +261,8 @@ class OutboundEmail(models.Model):
         if self.state == OutboundState.NOT_EMAILED:
             return f"not emailed: {self.last_error}"
         to = ", ".join(self.recipients) + (f" (CC {', '.join(self.cc)})" if self.cc else "")
-        summary = f"emailed to {to}: {self.get_state_display()}"
+        verb = "mail to" if self.state == OutboundState.KEPT else "emailed to"
+        summary = f"{verb} {to}: {self.get_state_display()}"
         return f"{summary}: {self.last_error}" if self.last_error else summary
 
 

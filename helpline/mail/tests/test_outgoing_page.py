@@ -161,7 +161,7 @@ class TestKeptMail:
         send(outbound.pk)
         ticket_page = signed_in(alice).get(f"/tickets/{outbound.ticket.number}/").content.decode()
         assert (
-            "Emailed to dana@northwind.example: Kept in Helpline (not sent: HELPLINE_MAIL_DELIVERY=keep)"
+            "Mail to dana@northwind.example: Kept in Helpline (not sent: HELPLINE_MAIL_DELIVERY=keep)"
             in ticket_page
         )
         detail = signed_in(alice).get(f"/mail/outgoing/{outbound.pk}/").content.decode()
