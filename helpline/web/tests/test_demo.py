@@ -1,4 +1,5 @@
 import pytest
+from django_tasks_db.models import DBTaskResult
 
 from helpline import demo
 from helpline.accounts.models import Team, User
@@ -17,8 +18,8 @@ from helpline.tickets.models import (
 )
 
 DEMO_MODELS = [
-    OutboundEmail, InboundEmail, Mailbox, Ticket, Blob, Tag, Category, CustomField, Contact, Organization,
-    User, Team,
+    DBTaskResult, OutboundEmail, InboundEmail, Mailbox, Ticket, Blob, Tag, Category,
+    CustomField, Contact, Organization, User, Team,
 ]  # fmt: skip
 
 
