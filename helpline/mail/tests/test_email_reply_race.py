@@ -43,8 +43,9 @@ def test_a_reply_is_emailed_once_however_many_press_at_once(ticket, carol, alice
         errors = both_at_once(
             lambda m=message: mail_actions.email_reply(message=m, acting_user=alice)
         )
-        assert [type(e) for e in errors] == [ValidationError]
-        assert errors[0].messages == ["This reply is not waiting to be emailed."]
+        [error] = errors
+        assert isinstance(error, ValidationError)
+        assert error.messages == ["This reply is not waiting to be emailed."]
         [mail] = OutboundEmail.objects.filter(ticket_message=message)
         assert mail.state == OutboundState.QUEUED
     assert OutboundEmail.objects.count() == 5
