@@ -7,6 +7,18 @@ from collections.abc import Callable, Sequence
 
 from helpline.lib.errors import UserError
 
+# The demo's configuration: its customers' addresses are made up, so its outgoing mail
+# is kept inside Helpline (the Outgoing mail page) instead of going to a mail server.
+# An explicitly set variable still wins.
+DEMO_ENVIRONMENT = {"HELPLINE_MAIL_DELIVERY": "keep"}
+
+
+def apply_command_environment(command: str) -> None:
+    """Before Django reads its settings: the demo's defaults, for the demo only."""
+    if command == "demo":
+        for name, value in DEMO_ENVIRONMENT.items():
+            os.environ.setdefault(name, value)
+
 
 def _setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpline.settings")
@@ -73,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    apply_command_environment(args.command)
     try:
         _setup_django()
         handler = _handlers()[args.command]

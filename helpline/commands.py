@@ -291,10 +291,7 @@ def _mail_import(args: argparse.Namespace) -> int:
         summary = import_path(Path(args.path), mailbox)
     except (ImportSourceError, OSError) as error:
         raise CliError(str(error)) from None
-    if args.json:
-        print(json.dumps(summary))
-    else:
-        print(", ".join(f"{key.replace('_', ' ')}: {value}" for key, value in summary.items()))
+    print(json.dumps(summary.as_dict()) if args.json else summary.as_text())
     return 0
 
 

@@ -370,17 +370,25 @@ def _one_ticket(
             actions.close_solved_tickets()
 
 
+def _mailbox() -> None:
+    """The demo's support address: active and the default, so every agent reply has a
+    route and `helpline mail smtpd` accepts mail for it. `helpline demo` keeps outgoing
+    mail inside Helpline (HELPLINE_MAIL_DELIVERY=keep): see the Outgoing mail page."""
+    from helpline.mail.models import Mailbox
+
+    Mailbox.objects.create(
+        address=DEMO_MAILBOX, display_name="Demo Support", transport=Mailbox.Transport.SMTP,
+        is_default=True, footer_text="Demo Software Ltd · a Helpline demo",
+    )  # fmt: skip
+
+
 def _email_threads(contacts: list[Contact]) -> None:
     """A few conversations that came in by email, through the real mail pipeline, so
     the demo shows why each message joined its ticket and the full original."""
     from helpline.mail import actions as mail
     from helpline.mail.models import Mailbox
 
-    # Inactive, so the demo never tries to send mail, yet its address is known as ours.
-    Mailbox.objects.create(
-        address=DEMO_MAILBOX, display_name="Demo Support (inactive: the demo sends no mail)",
-        is_active=False,
-    )  # fmt: skip
+    mailbox = Mailbox.objects.get(address=DEMO_MAILBOX)
     customer, colleague = contacts[0], contacts[1]
     subject = "CSV export drops accented letters"
     messages = [
@@ -397,7 +405,7 @@ def _email_threads(contacts: list[Contact]) -> None:
         ),
     ]  # fmt: skip
     for raw in messages:
-        stored = mail.receive(raw=raw, via="import", mailbox=None, queue_processing=False)
+        stored = mail.receive(raw=raw, via="import", mailbox=mailbox, queue_processing=False)
         mail.process(inbound_id=stored.inbound.pk)
     number = Ticket.objects.get(subject=subject).number
     # Someone else cites the ticket's number: a new ticket, linked, with the reason.
@@ -405,7 +413,7 @@ def _email_threads(contacts: list[Contact]) -> None:
         colleague, f"Re: {subject} [#{number}]", "<demo-3@mail.example>", None,
         "We see the same thing on our account. Is there a fix yet?",
     )  # fmt: skip
-    stored = mail.receive(raw=stranger, via="import", mailbox=None, queue_processing=False)
+    stored = mail.receive(raw=stranger, via="import", mailbox=mailbox, queue_processing=False)
     mail.process(inbound_id=stored.inbound.pk)
 
 
@@ -429,6 +437,7 @@ def seed(ticket_count: int = 300, seed_value: int = 20261123) -> str:
     now = timezone.now()
     with transaction.atomic():
         _setup_catalogue()
+        _mailbox()
         with clock.frozen(now - timedelta(days=91)):
             agents, contacts = _people(rng)
         for index in range(ticket_count):

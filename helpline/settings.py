@@ -170,6 +170,13 @@ if not _EMAIL_BACKEND.endswith("smtp.EmailBackend"):
     # Console/locmem/file backends take no SMTP options.
     MAILERS["default"]["OPTIONS"] = {}
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Helpline <support@localhost>")
+# "smtp" sends through MAILERS above; "keep" (what `helpline demo` uses) only stores
+# outgoing mail, readable on the Outgoing mail page, and never opens a connection.
+HELPLINE_MAIL_DELIVERY = env("HELPLINE_MAIL_DELIVERY", "smtp")
+if HELPLINE_MAIL_DELIVERY not in {"smtp", "keep"}:
+    raise ConfigError(
+        f"HELPLINE_MAIL_DELIVERY must be smtp or keep, not {HELPLINE_MAIL_DELIVERY!r}"
+    )
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", False)
@@ -199,6 +206,7 @@ HELPLINE_QUOTED_MESSAGES = envint("HELPLINE_QUOTED_MESSAGES", 3)
 HELPLINE_AUTO_REPLY_LIMIT = envint("HELPLINE_AUTO_REPLY_LIMIT", 5)
 # Authentication-Results authserv-ids to believe when a mailbox names none (comma-separated).
 HELPLINE_TRUSTED_AUTHSERV_IDS = env("HELPLINE_TRUSTED_AUTHSERV_IDS", "")
+HELPLINE_MAX_MAIL_CCS = envint("HELPLINE_MAX_MAIL_CCS", 20)
 HELPLINE_FIRST_RESPONSE_PROMISE = env("HELPLINE_FIRST_RESPONSE_PROMISE", "one business day")
 HELPLINE_AUTOCLOSE_DAYS = envint("HELPLINE_AUTOCLOSE_DAYS", 4)
 HELPLINE_API_TOKEN_DAYS = envint("HELPLINE_API_TOKEN_DAYS", 365)

@@ -8,6 +8,7 @@ from ninja import NinjaAPI
 from helpline.accounts.access import NoPermission
 from helpline.api.auth import AgentSession, TokenAuth
 from helpline.contacts.api import router as contacts_router
+from helpline.mail.api import router as mail_router
 from helpline.tickets.api import router as tickets_router
 
 api = NinjaAPI(
@@ -21,6 +22,7 @@ api = NinjaAPI(
 )
 api.add_router("/", tickets_router)
 api.add_router("/", contacts_router)
+api.add_router("/", mail_router)
 
 
 def _field_errors(error: ValidationError) -> list[dict[str, object]]:

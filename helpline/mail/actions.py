@@ -1,4 +1,5 @@
-"""Every write of the inbound mail pipeline: store raw first, then process exactly once."""
+"""Every write of the mail channel: inbound mail is stored raw first, then processed exactly
+once; a reply that could not be emailed is sent again on request."""
 
 import hashlib
 import logging
@@ -8,8 +9,10 @@ from email.parser import BytesHeaderParser
 from email.policy import compat32
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from helpline.accounts.models import User
 from helpline.contacts.actions import find_or_create_contact, mark_undeliverable
 from helpline.lib import clock
 from helpline.lib.html import sanitise
@@ -24,8 +27,9 @@ from helpline.mail.models import (
     MessageReference,
     OutboundEmail,
     OutboundState,
+    split_tag,
 )
-from helpline.mail.outbox import queue_acknowledgement, queue_refusal
+from helpline.mail.outbox import queue_acknowledgement, queue_refusal, queue_reply
 from helpline.mail.parsing import ParsedEmail, UnparseableEmail, message_ids, parse
 from helpline.mail.placement import Placement, place
 from helpline.mail.rules import is_automatic_reply, is_own_address, suppresses_automatic_answers
@@ -233,11 +237,9 @@ def _new_ticket(inbound: InboundEmail, parsed: ParsedEmail, placement: Placement
     requester = find_or_create_contact(
         email=parsed.from_address, name=parsed.from_name, acting_user=None
     )
-    ccs = [
-        find_or_create_contact(email=address, acting_user=None)
-        for address in dict.fromkeys(parsed.to + parsed.cc)
-        if address != parsed.from_address and not is_own_address(address)
-    ][:20]
+    copied = _copied_addresses(parsed)
+    limit = settings.HELPLINE_MAX_MAIL_CCS
+    ccs = [find_or_create_contact(email=address, acting_user=None) for address in copied[:limit]]
     shown, html = _body(parsed)
     ticket = tickets.create_ticket(
         acting_user=None, requester=requester, subject=parsed.subject or "(no subject)",
@@ -245,15 +247,47 @@ def _new_ticket(inbound: InboundEmail, parsed: ParsedEmail, placement: Placement
         team=mailbox.team if mailbox else None, language=mailbox.language if mailbox else "",
         attachments=parsed.attachments,
     )  # fmt: skip
+    message = ticket.messages.get()
+    if len(copied) > limit:
+        _note_uncopied(ticket, copied[limit:], limit)
     if placement.related is not None:
         tickets.link_system(source=ticket, target=placement.related, kind="related")
     else:
         _await_originals(parsed, ticket)
+    # Known before the acknowledgement is written, so it answers the customer's message.
+    _remember_reference(parsed.message_id, message)
     # Imported mail is history: its senders are not waiting for an acknowledgement.
     imported = inbound.received_via == "import"
     if mailbox is not None and not imported and not suppresses_automatic_answers(parsed):
         queue_acknowledgement(ticket, mailbox)
-    return ticket.messages.get()
+    return message
+
+
+def _copied_addresses(parsed: ParsedEmail) -> list[str]:
+    """Everyone the mail was addressed to besides its sender and our own mailboxes."""
+    ours = {address.lower() for address in Mailbox.objects.values_list("address", flat=True)}
+    return [
+        address
+        for address in dict.fromkeys(parsed.to + parsed.cc)
+        if address != parsed.from_address and split_tag(address)[0] not in ours
+    ]
+
+
+# A mail naming thousands of addresses still makes a note agents can read.
+UNCOPIED_LISTED = 1000
+
+
+def _note_uncopied(ticket: Ticket, addresses: list[str], limit: int) -> None:
+    """A mail to hundreds of people (a list, a mass mailing) must not make them all CCs,
+    each mailed with every reply; agents see who was left out and can add them."""
+    listed = "\n".join(addresses[:UNCOPIED_LISTED])
+    more = len(addresses) - UNCOPIED_LISTED
+    tickets.add_system_note(
+        ticket=ticket,
+        body=f"This email was also addressed to {len(addresses)} more people than the "
+        f"{limit} copied on the ticket (HELPLINE_MAX_MAIL_CCS). They were not added as CCs:"
+        f"\n\n{listed}" + (f"\n… and {more} more" if more > 0 else ""),
+    )
 
 
 def _append(parsed: ParsedEmail, placement: Placement) -> Message:
@@ -349,3 +383,24 @@ def mark_stalled_sends_uncertain() -> int:
     return OutboundEmail.objects.filter(
         state=OutboundState.SENDING, next_attempt_at__lt=clock.now() - timedelta(minutes=10)
     ).update(state=OutboundState.UNCERTAIN, last_error="the worker stopped while sending")
+
+
+def email_reply(*, message: Message, acting_user: User) -> list[OutboundEmail]:
+    """Send an agent's reply that was not emailed (no mailbox could send it then), now
+    that a route exists. Refused, changing nothing, while there still is none."""
+    with transaction.atomic():
+        # Locked: two agents pressing "Email it now" at once send one mail, not two.
+        waiting = list(
+            OutboundEmail.objects.select_for_update().filter(
+                ticket_message=message, state=OutboundState.NOT_EMAILED
+            )
+        )
+        if not waiting:
+            raise ValidationError({"message": "This reply is not waiting to be emailed."})
+        OutboundEmail.objects.filter(pk__in=[row.pk for row in waiting]).delete()
+        copies = queue_reply(message)
+        if copies[0].state == OutboundState.NOT_EMAILED:
+            # Rolls back: the reply keeps its first "not emailed" record.
+            raise ValidationError({"message": f"Still not emailed: {copies[0].last_error}."})
+    logger.info("reply %s emailed by %s after it was not", message.pk, acting_user.pk)
+    return copies

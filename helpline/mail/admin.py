@@ -26,7 +26,7 @@ class MailboxForm(forms.ModelForm):
 @admin.register(Mailbox)
 class MailboxAdmin(admin.ModelAdmin):
     form = MailboxForm
-    list_display = ["address", "display_name", "team", "transport", "is_active"]
+    list_display = ["address", "display_name", "team", "transport", "is_active", "is_default"]
 
     def save_model(
         self, request: HttpRequest, obj: Mailbox, form: forms.Form, change: bool

@@ -4,6 +4,7 @@ import mailbox as mailbox_formats
 import re
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from helpline.mail import actions
@@ -52,17 +53,50 @@ def messages_in(path: Path) -> Iterator[bytes]:
         yield box.get_bytes(key)
 
 
-def import_path(path: Path, mailbox: Mailbox | None) -> dict[str, int]:
-    tally: Counter[str] = Counter({key: 0 for key in SUMMARY_KEYS})
+@dataclass
+class ImportSummary:
+    """How many messages ended where, and the numbers of the tickets they made or joined."""
+
+    counts: Counter[str] = field(default_factory=lambda: Counter(dict.fromkeys(SUMMARY_KEYS, 0)))
+    created_tickets: list[int] = field(default_factory=list)
+    appended_tickets: list[int] = field(default_factory=list)
+
+    def add(self, inbound: InboundEmail) -> None:
+        outcome = _outcome(inbound)
+        self.counts[outcome] += 1
+        number = inbound.ticket.number if inbound.ticket else None
+        numbers = {"created": self.created_tickets, "appended": self.appended_tickets}
+        if number is not None and outcome in numbers and number not in numbers[outcome]:
+            numbers[outcome].append(number)
+
+    def as_dict(self) -> dict[str, int | list[int]]:
+        return {
+            **self.counts,
+            "created_tickets": self.created_tickets,
+            "appended_tickets": self.appended_tickets,
+        }
+
+    def as_text(self) -> str:
+        """`created: 2 (#7, #8), appended: 1 (#3), duplicates: 0, …`"""
+        numbers = {"created": self.created_tickets, "appended": self.appended_tickets}
+        parts = []
+        for key, value in self.counts.items():
+            listed = ", ".join(f"#{n}" for n in numbers.get(key, []))
+            parts.append(f"{key.replace('_', ' ')}: {value}" + (f" ({listed})" if listed else ""))
+        return ", ".join(parts)
+
+
+def import_path(path: Path, mailbox: Mailbox | None) -> ImportSummary:
+    summary = ImportSummary()
     for raw in messages_in(path):
         # Processed here rather than by the worker, so the summary is final.
         received = actions.receive(raw=raw, via="import", mailbox=mailbox, queue_processing=False)
         if received.duplicate and received.inbound.state != InboundState.PENDING:
-            tally["duplicates"] += 1
+            summary.counts["duplicates"] += 1
             continue
         # New, or stored by an earlier run that was stopped before processing it.
-        tally[_outcome(actions.process(inbound_id=received.inbound.pk))] += 1
-    return dict(tally)
+        summary.add(actions.process(inbound_id=received.inbound.pk))
+    return summary
 
 
 def _outcome(inbound: InboundEmail) -> str:

@@ -44,6 +44,11 @@ class Mailbox(models.Model):
     language = models.CharField(max_length=16, default="en")
     transport = models.CharField(max_length=10, choices=Transport.choices, default=Transport.HTTP)
     is_active = models.BooleanField(default=True)
+    is_default = models.BooleanField(
+        default=False,
+        help_text="Sends replies on tickets that no other mailbox serves (its team has none, "
+        "or the ticket has no team). At most one mailbox is the default.",
+    )
     imap_host = models.CharField(max_length=253, blank=True)
     imap_port = models.PositiveIntegerField(default=993)
     imap_security = models.CharField(
@@ -81,6 +86,13 @@ class Mailbox(models.Model):
     class Meta:
         ordering = ["address"]
         verbose_name_plural = "mailboxes"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"],
+                condition=models.Q(is_default=True),
+                name="one_default_mailbox",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.display_name} <{self.address}>"
@@ -233,6 +245,11 @@ class OutboundState(models.TextChoices):
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed permanently"
     UNCERTAIN = "uncertain", "Delivery uncertain (review)"
+    # No mailbox could send it (or no address to send to): kept, with the reason in
+    # `last_error`, until an agent sends it again once a route exists.
+    NOT_EMAILED = "not_emailed", "Not emailed"
+    # HELPLINE_MAIL_DELIVERY=keep (the demo): stored here, never sent over the network.
+    KEPT = "kept", "Kept in Helpline (not sent: HELPLINE_MAIL_DELIVERY=keep)"
 
 
 class OutboundEmailQuerySet(models.QuerySet["OutboundEmail"]):
@@ -266,7 +283,7 @@ class OutboundEmail(models.Model):
     body_html = models.TextField()
     automatic = models.BooleanField(default=False, help_text="Sent with Auto-Submitted.")
     state = models.CharField(
-        max_length=10, choices=OutboundState.choices, default=OutboundState.QUEUED
+        max_length=12, choices=OutboundState.choices, default=OutboundState.QUEUED
     )
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=clock.now, db_index=True)
@@ -288,6 +305,16 @@ class OutboundEmail(models.Model):
     def delivered_to(self) -> list[str]:
         """The addresses this mail goes to (the SMTP envelope)."""
         return [self.envelope_to] if self.envelope_to else [*self.recipients, *self.cc]
+
+    @property
+    def delivery_summary(self) -> str:
+        """One line for agents: where the mail went, or why it went nowhere."""
+        if self.state == OutboundState.NOT_EMAILED:
+            return f"not emailed: {self.last_error}"
+        to = ", ".join(self.delivered_to)  # each copy goes to its own recipient
+        verb = "mail to" if self.state == OutboundState.KEPT else "emailed to"
+        summary = f"{verb} {to}: {self.get_state_display()}"
+        return f"{summary}: {self.last_error}" if self.last_error else summary
 
 
 class ImapFolderState(models.Model):

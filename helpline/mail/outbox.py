@@ -1,5 +1,6 @@
 """Writing mail to the outbox (inside the caller's transaction) and rendering it."""
 
+from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import formataddr, make_msgid
 from typing import Any
@@ -16,6 +17,7 @@ from helpline.mail.models import (
     MessageReference,
     OutboundEmail,
     OutboundKind,
+    OutboundState,
 )
 from helpline.tickets.models import Message, Ticket
 
@@ -42,13 +44,47 @@ def _language(ticket: Ticket | None, mailbox: Mailbox) -> str:
     return (ticket.language if ticket else "") or mailbox.language
 
 
-def mailbox_for(ticket: Ticket) -> Mailbox | None:
-    """The mailbox the conversation came through, else the team's, else the first."""
-    inbound = InboundEmail.objects.filter(ticket=ticket, mailbox__isnull=False).first()
-    if inbound is not None:
-        return inbound.mailbox
-    boxes = Mailbox.objects.filter(is_active=True)
-    return boxes.filter(team=ticket.team).first() or boxes.first()
+NO_ACTIVE_MAILBOX = "no active mailbox"
+NO_DEFAULT_MAILBOX = "no active mailbox serves this ticket's team and none is marked as the default"
+NO_ADDRESS = "the requester has no email address"
+
+
+@dataclass(frozen=True)
+class Route:
+    """The mailbox a ticket's mail goes out through, or why there is none."""
+
+    mailbox: Mailbox | None
+    reason: str = ""
+
+
+def default_mailbox() -> Mailbox | None:
+    """The active mailbox marked as the default; with only one active mailbox, that one
+    (a desk with a single address needs no setting)."""
+    active = Mailbox.objects.filter(is_active=True)
+    marked = active.filter(is_default=True).first()
+    if marked is not None:
+        return marked
+    only = list(active[:2])
+    return only[0] if len(only) == 1 else None
+
+
+def route_for(ticket: Ticket) -> Route:
+    """The mailbox the conversation came through, else the team's, else the default;
+    inactive mailboxes never send."""
+    inbound = (
+        InboundEmail.objects.filter(ticket=ticket, mailbox__is_active=True)
+        .select_related("mailbox")
+        .first()
+    )
+    if inbound is not None and inbound.mailbox is not None:
+        return Route(inbound.mailbox)
+    active = Mailbox.objects.filter(is_active=True)
+    mailbox = (active.filter(team=ticket.team).first() if ticket.team_id else None) or (
+        default_mailbox()
+    )
+    if mailbox is not None:
+        return Route(mailbox)
+    return Route(None, NO_DEFAULT_MAILBOX if active.exists() else NO_ACTIVE_MAILBOX)
 
 
 def _thread_headers(ticket: Ticket) -> tuple[str, str]:
@@ -100,15 +136,18 @@ def _enqueue(outbound_id: int) -> None:
 def queue_reply(message: Message) -> list[OutboundEmail]:
     """An agent's public reply, mailed to the requester and each CC as a copy of their
     own: the headers show the whole conversation (To the requester, Cc the CCs), each
-    copy goes only to its recipient and carries a reply token bound to them."""
+    copy goes only to its recipient and carries a reply token bound to them. When
+    nothing can send it, one NOT_EMAILED row says why: agents see it, and
+    `email_reply` sends it later."""
     ticket = message.ticket
-    mailbox = mailbox_for(ticket)
+    route = route_for(ticket)
     to = ticket.requester.primary_email
-    if mailbox is None or not to:
-        return []
+    if route.mailbox is None or not to:
+        return [_not_emailed(message, to, route.reason if to else NO_ADDRESS)]
+    mailbox = route.mailbox
     history = [
-        _quoted(m) for m in ticket.messages.filter(is_public=True).exclude(pk=message.pk)
-        .order_by("-created_at")[: settings.HELPLINE_QUOTED_MESSAGES]
+        _quoted(m) for m in ticket.messages.filter(is_public=True, created_at__lte=message.created_at)
+        .exclude(pk=message.pk).order_by("-created_at")[: settings.HELPLINE_QUOTED_MESSAGES]
     ]  # fmt: skip
     context = {"ticket": ticket, "message": message, "mailbox": mailbox, "history": history}
     subject, text, html = _render("reply", context, _language(ticket, mailbox))
@@ -122,6 +161,19 @@ def queue_reply(message: Message) -> list[OutboundEmail]:
         )  # fmt: skip
         copies.append(copy)
     return copies
+
+
+def _not_emailed(message: Message, to: str, reason: str) -> OutboundEmail:
+    """A reply that went nowhere, recorded so it cannot pass unnoticed. It has no
+    Message-ID of ours yet (the .invalid one is never sent, nor remembered)."""
+    return OutboundEmail.objects.create(
+        kind=OutboundKind.REPLY, ticket=message.ticket, ticket_message=message,
+        recipients=[to] if to else [], primary_recipient=to.lower(),
+        subject=message.ticket.subject[:400],
+        rfc_message_id=make_msgid(domain="not-emailed.invalid")[1:-1],
+        body_text=message.body_text, body_html=message.body_html,
+        state=OutboundState.NOT_EMAILED, last_error=reason,
+    )  # fmt: skip
 
 
 def _quoted(message: Message) -> dict[str, Any]:
@@ -150,7 +202,6 @@ def queue_acknowledgement(ticket: Ticket, mailbox: Mailbox) -> OutboundEmail | N
     context = {
         "ticket": ticket, "mailbox": mailbox,
         "first_response": settings.HELPLINE_FIRST_RESPONSE_PROMISE,
-        "tracking_link": "(your tracking link will appear here)",
     }  # fmt: skip
     subject, text, html = _render("ack", context, _language(ticket, mailbox))
     return _new_outbound(

@@ -79,6 +79,10 @@ def send(outbound_id: int) -> str | None:
 
 def _attempt(outbound: OutboundEmail) -> Outcome:
     message = build_message(outbound)
+    if settings.HELPLINE_MAIL_DELIVERY == "keep":
+        # The demo: the mail is complete and readable on the Outgoing mail page, and no
+        # made-up customer address is ever handed to a real server.
+        return Outcome(OutboundState.KEPT, "kept in Helpline (HELPLINE_MAIL_DELIVERY=keep)")
     envelope_from = outbound.mailbox.address if outbound.mailbox else settings.DEFAULT_FROM_EMAIL
     recipients = outbound.delivered_to  # one address per copy; To/Cc are only headers
     try:
@@ -186,7 +190,7 @@ def _note_on_ticket(outbound: OutboundEmail) -> None:
 def _update(outbound: OutboundEmail, outcome: Outcome) -> None:
     outbound.attempts += 1
     outbound.state = outcome.state
-    if outcome.state == OutboundState.SENT:
+    if outcome.state in {OutboundState.SENT, OutboundState.KEPT}:
         outbound.server_response = outcome.detail[:2000]
         outbound.sent_at = clock.now()
         outbound.last_error = ""

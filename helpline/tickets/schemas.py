@@ -43,6 +43,23 @@ class AttachmentOut(Schema):
         return f"/api/v1/attachments/{obj.pk}"
 
 
+class EmailOut(Schema):
+    """What became of an agent's reply as email (mail rows, read through their relation)."""
+
+    state: str = Field(description="queued, sending, sent, failed, uncertain, kept, or not_emailed")
+    summary: str = Field(description='e.g. "not emailed: no active mailbox"')
+    to: list[str]
+    cc: list[str]
+
+    @staticmethod
+    def resolve_summary(obj: Any) -> str:
+        return str(obj.delivery_summary)
+
+    @staticmethod
+    def resolve_to(obj: Any) -> list[str]:
+        return list(obj.recipients)
+
+
 class MessageOut(Schema):
     id: int
     public: bool
@@ -56,6 +73,9 @@ class MessageOut(Schema):
     placement: str = Field(description="For email: why the message is on this ticket.")
     created_at: datetime
     attachments: list[AttachmentOut]
+    emails: list[EmailOut] = Field(
+        description="For an agent's reply: each mail it became, or why it was not emailed."
+    )
 
     @staticmethod
     def resolve_public(obj: Message) -> bool:
@@ -72,6 +92,10 @@ class MessageOut(Schema):
     @staticmethod
     def resolve_placement(obj: Message) -> str:
         return obj.source.placement
+
+    @staticmethod
+    def resolve_emails(obj: Message) -> list[Any]:
+        return list(obj.outboundemail_set.all())
 
     @staticmethod
     def resolve_author(obj: Message) -> dict[str, Any] | None:
@@ -161,7 +185,9 @@ class TicketDetailOut(TicketOut):
 
     @staticmethod
     def resolve_messages(obj: Ticket) -> list[Message]:
-        return sources.with_sources(obj.messages.for_display())
+        return sources.with_sources(
+            obj.messages.for_display().prefetch_related("outboundemail_set")
+        )
 
     @staticmethod
     def resolve_links(obj: Ticket, context: dict[str, Any]) -> list[access.VisibleLink]:

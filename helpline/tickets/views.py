@@ -49,6 +49,7 @@ def ticket_page(request: HttpRequest, number: int) -> HttpResponse:
         "merged_into": ticket.merged_into
         and access.visible_ticket(user, ticket.merged_into.number),
         "can_rethread": user.can_edit_tickets and not ticket.is_closed,
+        "can_email": user.can_edit_tickets,
     }
     return render(request, "tickets/ticket.html", context)
 

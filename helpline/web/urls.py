@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from helpline.mail import views as inbound_views
+from helpline.mail import views as mail_views
 from helpline.tickets import views as ticket_views
 from helpline.web import views
 
@@ -22,6 +22,22 @@ urlpatterns = [
         ticket_views.split_message,
         name="message-split",
     ),
-    path("inbound/email/<str:secret>/", inbound_views.inbound_email, name="inbound-email"),
+    path(
+        "tickets/<int:number>/messages/<int:message_id>/email",
+        mail_views.email_reply,
+        name="message-email",
+    ),
+    path("mail/outgoing/", mail_views.outgoing_list, name="outgoing-mail"),
+    path(
+        "mail/outgoing/<int:outbound_id>/",
+        mail_views.outgoing_detail,
+        name="outgoing-mail-detail",
+    ),
+    path(
+        "mail/outgoing/<int:outbound_id>/html",
+        mail_views.outgoing_html,
+        name="outgoing-mail-html",
+    ),
+    path("inbound/email/<str:secret>/", mail_views.inbound_email, name="inbound-email"),
     path("healthz", views.health, name="health"),
 ]

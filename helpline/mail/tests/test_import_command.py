@@ -36,7 +36,10 @@ class TestMailImport:
         for raw in messages:
             box.add(raw)
         box.flush()
-        assert summary(capsys, str(tmp_path / "all.mbox")) == EXPECTED
+        result = summary(capsys, str(tmp_path / "all.mbox"))
+        number = Ticket.objects.get().number
+        summary_numbers = {"created_tickets": [number], "appended_tickets": [number]}
+        assert result == {**EXPECTED, **summary_numbers}
         assert Ticket.objects.get().messages.count() == 2
         # The import processed every message itself: nothing is left for a worker.
         assert not DBTaskResult.objects.exists()
@@ -45,13 +48,34 @@ class TestMailImport:
         box = mailbox_formats.Maildir(tmp_path / "Maildir")
         for raw in messages:
             box.add(raw)
-        assert summary(capsys, str(tmp_path / "Maildir")) == EXPECTED
+        result = summary(capsys, str(tmp_path / "Maildir"))
+        number = Ticket.objects.get().number
+        assert result == {**EXPECTED, "created_tickets": [number], "appended_tickets": [number]}
 
     def test_it_imports_one_eml_and_twice_is_a_duplicate(self, tmp_path, messages, capsys):
         path = tmp_path / "one.eml"
         path.write_bytes(messages[0])
         assert summary(capsys, str(path))["created"] == 1
         assert summary(capsys, str(path))["duplicates"] == 1
+
+    def test_it_prints_the_numbers_of_the_tickets_it_created_and_appended_to(
+        self, tmp_path, capsys
+    ):
+        for name, raw in {
+            "1.eml": raw_email(message_id="<a1@client.example>", subject="First"),
+            "2.eml": raw_email(message_id="<b1@client.example>", subject="Second"),
+            "3.eml": raw_email(message_id="<a2@client.example>", in_reply_to="<a1@client.example>"),
+        }.items():
+            (tmp_path / name).write_bytes(raw)
+        assert main(["mail", "import", str(tmp_path)]) == 0
+        first = Ticket.objects.get(subject="First").number
+        second = Ticket.objects.get(subject="Second").number
+        assert capsys.readouterr().out.strip() == (
+            f"created: 2 (#{first}, #{second}), appended: 1 (#{first}), duplicates: 0, "
+            "quarantined: 0, auto replies and bounces: 0, retrying: 0"
+        )
+        assert main(["mail", "import", str(tmp_path)]) == 0
+        assert capsys.readouterr().out.startswith("created: 0, appended: 0, duplicates: 3,")
 
     def test_a_missing_path_is_one_clear_line(self, tmp_path, capsys):
         assert main(["mail", "import", str(tmp_path / "nope")]) == 2

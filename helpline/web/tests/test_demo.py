@@ -1,9 +1,10 @@
 import pytest
+from django_tasks_db.models import DBTaskResult
 
 from helpline import demo
 from helpline.accounts.models import Team, User
 from helpline.contacts.models import Contact, Organization
-from helpline.mail.models import InboundEmail, Mailbox
+from helpline.mail.models import InboundEmail, Mailbox, OutboundEmail
 from helpline.tickets.models import (
     Attachment,
     Blob,
@@ -17,8 +18,8 @@ from helpline.tickets.models import (
 )
 
 DEMO_MODELS = [
-    InboundEmail, Mailbox, Ticket, Blob, Tag, Category, CustomField, Contact, Organization,
-    User, Team,
+    DBTaskResult, OutboundEmail, InboundEmail, Mailbox, Ticket, Blob, Tag, Category,
+    CustomField, Contact, Organization, User, Team,
 ]  # fmt: skip
 
 
