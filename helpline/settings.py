@@ -62,6 +62,29 @@ def _database() -> dict[str, Any]:
     return dict(config)
 
 
+def _caches() -> dict[str, Any]:
+    """Redis when CACHE_URL names one (shared by every process), else this process's memory."""
+    url = env("CACHE_URL")
+    if not url:
+        # Sign-in throttling keeps two keys per account and address tried; the
+        # default of 300 entries would let a flood of names push locks out.
+        return {
+            "default": {
+                "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                "OPTIONS": {"MAX_ENTRIES": 100_000},
+            }
+        }
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(f"CACHE_URL must be a redis://, rediss:// or unix:// URL, not {url!r}")
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": env("CACHE_KEY_PREFIX", "helpline"),
+        }
+    }
+
+
 SECRET_KEY = _secret_key()
 DEBUG = envbool("DEBUG", False)
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
@@ -117,6 +140,7 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": _database()}
+CACHES = _caches()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
@@ -201,6 +225,12 @@ HELPLINE_FIRST_RESPONSE_PROMISE = env("HELPLINE_FIRST_RESPONSE_PROMISE", "one bu
 HELPLINE_AUTOCLOSE_DAYS = envint("HELPLINE_AUTOCLOSE_DAYS", 4)
 HELPLINE_API_TOKEN_DAYS = envint("HELPLINE_API_TOKEN_DAYS", 365)
 HELPLINE_SCHEDULER_TICK_SECONDS = envint("HELPLINE_SCHEDULER_TICK_SECONDS", 30)
+# Sign-in throttling (helpline/accounts/signin.py): the failure that locks an
+# account (or a client address), the first lock, and the longest (locks double).
+HELPLINE_SIGNIN_ACCOUNT_FAILURES = envint("HELPLINE_SIGNIN_ACCOUNT_FAILURES", 5)
+HELPLINE_SIGNIN_ADDRESS_FAILURES = envint("HELPLINE_SIGNIN_ADDRESS_FAILURES", 20)
+HELPLINE_SIGNIN_FIRST_LOCK_SECONDS = envint("HELPLINE_SIGNIN_FIRST_LOCK_SECONDS", 60)
+HELPLINE_SIGNIN_LONGEST_LOCK_SECONDS = envint("HELPLINE_SIGNIN_LONGEST_LOCK_SECONDS", 3600)
 # The API body limit must fit a base64-encoded attachment of the largest size.
 DATA_UPLOAD_MAX_MEMORY_SIZE = HELPLINE_MAX_ATTACHMENT_BYTES * 4 // 3 + 1024 * 1024
 
