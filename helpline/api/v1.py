@@ -7,6 +7,7 @@ from ninja import NinjaAPI
 
 from helpline.api.auth import AgentSession, TokenAuth
 from helpline.contacts.api import router as contacts_router
+from helpline.lib.csp import allow_data_images
 from helpline.tickets.access import NoPermission
 from helpline.tickets.api import router as tickets_router
 
@@ -18,6 +19,7 @@ api = NinjaAPI(
     "`helpline token create EMAIL`).",
     auth=[TokenAuth(), AgentSession(csrf=True)],
     urls_namespace="api-v1",
+    docs_decorator=allow_data_images,  # Swagger UI's CSS draws icons as data: images
 )
 api.add_router("/", tickets_router)
 api.add_router("/", contacts_router)
