@@ -37,6 +37,9 @@ class UserAdmin(BaseUserAdmin):
         cleared = actions.unlock_sign_in(
             emails=[user.email for user in queryset], acting_user=request.user
         )
+        if not cleared:
+            self.message_user(request, _("None of the selected agents had failed sign-ins."))
+            return
         message = ngettext(
             "Sign-in unlocked for %(count)d agent.",
             "Sign-in unlocked for %(count)d agents.",

@@ -157,6 +157,13 @@ def test_an_administrator_unlocks_an_agent_in_the_admin(alice, carol, bob):
     assert _sign_in(client, carol.email, RIGHT, "10.0.0.5").status_code == 302
     assert _signed_in(client)
 
+    again = admin.post(
+        "/admin/accounts/user/",
+        {"action": "unlock_sign_in", "_selected_action": [carol.pk]},
+        follow=True,
+    )
+    assert "None of the selected agents had failed sign-ins." in again.content.decode()
+
 
 @pytest.mark.django_db
 def test_the_unlock_command_explains_it_cannot_reach_a_local_memory_cache(carol):
