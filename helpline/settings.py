@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from django.utils.csp import CSP
 
 from helpline.lib.env import ConfigError, env, envbool, envint, envlist
 
@@ -62,6 +63,29 @@ def _database() -> dict[str, Any]:
     return dict(config)
 
 
+def _caches() -> dict[str, Any]:
+    """Redis when CACHE_URL names one (shared by every process), else this process's memory."""
+    url = env("CACHE_URL")
+    if not url:
+        # Sign-in throttling keeps two keys per account and address tried; the
+        # default of 300 entries would let a flood of names push locks out.
+        return {
+            "default": {
+                "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                "OPTIONS": {"MAX_ENTRIES": 100_000},
+            }
+        }
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(f"CACHE_URL must be a redis://, rediss:// or unix:// URL, not {url!r}")
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": env("CACHE_KEY_PREFIX", "helpline"),
+        }
+    }
+
+
 SECRET_KEY = _secret_key()
 DEBUG = envbool("DEBUG", False)
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
@@ -88,6 +112,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -117,6 +142,7 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": _database()}
+CACHES = _caches()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
@@ -183,6 +209,29 @@ SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# HSTS only once the site is HTTPS-only (SECURE_COOKIES): a browser that saw it
+# refuses plain HTTP to this host for the whole period. Sent on HTTPS responses.
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 31_536_000) if SESSION_COOKIE_SECURE else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", False)
+
+# A strict Content-Security-Policy on every response: scripts, styles, images
+# and fonts only from this site, no inline script or style. Ticket pages show
+# mail HTML that nh3 has sanitised; the policy is the second line if nh3 ever
+# lets something through, and img-src 'self' blocks remote images (tracking
+# pixels) while the app's own inline-image URLs still load.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 
 # Inbound mail from providers (django-anymail): basic-auth "user:password" put in
 # the webhook URL, plus each provider's own signing key where it has one.
@@ -211,6 +260,12 @@ HELPLINE_FIRST_RESPONSE_PROMISE = env("HELPLINE_FIRST_RESPONSE_PROMISE", "one bu
 HELPLINE_AUTOCLOSE_DAYS = envint("HELPLINE_AUTOCLOSE_DAYS", 4)
 HELPLINE_API_TOKEN_DAYS = envint("HELPLINE_API_TOKEN_DAYS", 365)
 HELPLINE_SCHEDULER_TICK_SECONDS = envint("HELPLINE_SCHEDULER_TICK_SECONDS", 30)
+# Sign-in throttling (helpline/accounts/signin.py): the failure that locks an
+# account (or a client address), the first lock, and the longest (locks double).
+HELPLINE_SIGNIN_ACCOUNT_FAILURES = envint("HELPLINE_SIGNIN_ACCOUNT_FAILURES", 5)
+HELPLINE_SIGNIN_ADDRESS_FAILURES = envint("HELPLINE_SIGNIN_ADDRESS_FAILURES", 20)
+HELPLINE_SIGNIN_FIRST_LOCK_SECONDS = envint("HELPLINE_SIGNIN_FIRST_LOCK_SECONDS", 60)
+HELPLINE_SIGNIN_LONGEST_LOCK_SECONDS = envint("HELPLINE_SIGNIN_LONGEST_LOCK_SECONDS", 3600)
 # The API body limit must fit a base64-encoded attachment of the largest size.
 DATA_UPLOAD_MAX_MEMORY_SIZE = HELPLINE_MAX_ATTACHMENT_BYTES * 4 // 3 + 1024 * 1024
 

@@ -1,4 +1,7 @@
-"""Every write to agents, teams and API tokens."""
+"""Every write to agents, teams, API tokens and sign-in locks."""
+
+import logging
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -6,9 +9,11 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
-from helpline.accounts import audit
+from helpline.accounts import audit, signin
 from helpline.accounts.models import ApiToken, Role, User, hash_token
 from helpline.lib import clock
+
+log = logging.getLogger(__name__)
 
 
 def create_agent(
@@ -77,3 +82,20 @@ def authenticate_token(raw: str) -> User | None:
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+def unlock_sign_in(
+    *, emails: Iterable[str] = (), addresses: Iterable[str] = (), acting_user: User | None
+) -> list[str]:
+    """Lift sign-in locks and forget the failures behind them; the subjects that had any."""
+    cleared = [
+        email for email in emails if signin.account_throttle().clear(signin.account_subject(email))
+    ]
+    cleared += [
+        address
+        for address in addresses
+        if signin.address_throttle().clear(signin.address_subject(address))
+    ]
+    who = acting_user.email if acting_user is not None else "the system"
+    log.info("Sign-in unlocked by %s: %s", who, ", ".join(cleared) or "nothing was locked")
+    return cleared

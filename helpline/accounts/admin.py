@@ -1,13 +1,20 @@
-from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from datetime import datetime
 
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from helpline.accounts import actions, signin
 from helpline.accounts.models import ApiToken, AuditEvent, Team, User
 
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     ordering = ["name"]
-    list_display = ["name", "email", "role", "sees_all_tickets", "is_active"]
+    list_display = ["name", "email", "role", "sees_all_tickets", "is_active", "sign_in_locked"]
     list_filter = ["role", "is_active", "teams"]
     search_fields = ["name", "email"]
     fieldsets = [
@@ -18,6 +25,27 @@ class UserAdmin(BaseUserAdmin):
         (None, {"fields": ["email", "name", "role", "password1", "password2"]}),
     ]
     filter_horizontal = ()
+    actions = ["unlock_sign_in"]
+
+    @admin.display(description=_("Sign-in locked until"))
+    def sign_in_locked(self, user: User) -> datetime | None:
+        return signin.account_throttle().locked_until(signin.account_subject(user.email))
+
+    @admin.action(description=_("Unlock sign-in of the selected agents"))
+    def unlock_sign_in(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        assert isinstance(request.user, User)
+        cleared = actions.unlock_sign_in(
+            emails=[user.email for user in queryset], acting_user=request.user
+        )
+        if not cleared:
+            self.message_user(request, _("None of the selected agents had failed sign-ins."))
+            return
+        message = ngettext(
+            "Sign-in unlocked for %(count)d agent.",
+            "Sign-in unlocked for %(count)d agents.",
+            len(cleared),
+        ) % {"count": len(cleared)}
+        self.message_user(request, message, messages.SUCCESS)
 
 
 @admin.register(Team)

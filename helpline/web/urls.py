@@ -7,7 +7,7 @@ from helpline.web import views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", views.SignInView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("attachments/<int:attachment_id>/", views.download_attachment, name="attachment"),
     path("attachments/<int:attachment_id>/inline", views.inline_image, name="inline-image"),

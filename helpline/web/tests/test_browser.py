@@ -1,38 +1,19 @@
 """The sign-in page and landing page in a real browser (Debian's Chromium, via Playwright)."""
 
 import os
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from helpline.accounts.models import Role, User
 from helpline.mail import actions as mail_actions
 from helpline.mail.tests.factories import raw_email
 from helpline.tickets import actions
+from helpline.web.tests.conftest import CHROMIUM
 
-CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="Debian's chromium is not installed (apt-get install chromium)"
 )
-
-
-@pytest.fixture
-def browser_page(monkeypatch):
-    # Playwright's sync API runs an event loop; Django must allow ORM calls beside it.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=[
-                "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run",
-            ],
-        )  # fmt: skip
-        page = browser.new_page()
-        yield page
-        browser.close()
 
 
 @pytest.mark.django_db(transaction=True)
