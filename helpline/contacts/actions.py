@@ -14,14 +14,14 @@ from helpline.contacts.models import (
     OrganizationDomain,
 )
 from helpline.lib import clock
-from helpline.lib.text import one_line, without_nul
+from helpline.lib.text import clean_text, one_line, refuse_unsafe
 from helpline.lib.unchanged import UNCHANGED, Unchanged
 
 MAX_EMAIL = 254  # RFC 5321's limit on a forward path, and our column width
 
 
 def normalise_email(raw: str, field: str = "email") -> str:
-    email = raw.strip().lower()
+    email = refuse_unsafe(raw, field).strip().lower()
     try:
         if len(email) > MAX_EMAIL:
             raise ValidationError("too long")
@@ -71,7 +71,7 @@ def create_contact(
         if organization is None and addresses:
             organization = organization_for_email(addresses[0])
         contact = Contact.objects.create(
-            name=one_line(name)[:200], organization=organization, notes=without_nul(notes)
+            name=one_line(name)[:200], organization=organization, notes=clean_text(notes)
         )
         _add_identities(contact, addresses, numbers)
         audit.record(actor=acting_user, action="contact.created", target=contact, emails=addresses)
@@ -91,7 +91,7 @@ def update_contact(
         if name is not None:
             contact.name = one_line(name)[:200]
         if notes is not None:
-            contact.notes = without_nul(notes)
+            contact.notes = clean_text(notes)
         if organization is not UNCHANGED:
             contact.organization = organization
         contact.save()
@@ -189,7 +189,7 @@ def create_organization(
 ) -> Organization:  # fmt: skip
     with transaction.atomic():
         organization = Organization(
-            name=_organization_name(name, None), notes=without_nul(notes),
+            name=_organization_name(name, None), notes=clean_text(notes),
             shares_tickets=shares_tickets,
         )  # fmt: skip
         organization.save()
@@ -206,7 +206,7 @@ def update_organization(
         if name is not None:
             organization.name = _organization_name(name, organization)
         if notes is not None:
-            organization.notes = without_nul(notes)
+            organization.notes = clean_text(notes)
         if shares_tickets is not None:
             organization.shares_tickets = shares_tickets
         organization.save()
@@ -252,7 +252,7 @@ def set_domains(*, organization: Organization, domains: list[str]) -> None:
 
 
 def _normalise_domain(raw: str) -> str:
-    domain = raw.strip().lower().lstrip("@")
+    domain = refuse_unsafe(raw, "domains").strip().lower().lstrip("@")
     try:
         if len(domain) > 253:
             raise ValidationError("too long")

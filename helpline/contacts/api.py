@@ -13,6 +13,7 @@ from helpline.api.auth import agent
 from helpline.api.pagination import MAX_LIMIT, after_id_cursor, page
 from helpline.contacts import access, actions
 from helpline.contacts.models import Contact, IdentityKind, Organization
+from helpline.lib.schemas import DbId, InputSchema, SearchText
 
 router = Router(tags=["contacts"])
 
@@ -51,18 +52,18 @@ class ContactOut(Schema):
         return [i.value for i in obj.identities.all() if i.kind == IdentityKind.PHONE]
 
 
-class ContactIn(Schema):
+class ContactIn(InputSchema):
     emails: list[str] = Field(min_length=1, max_length=20)
     name: str = Field("", max_length=200)
-    organization_id: int | None = None
+    organization_id: DbId | None = None
     notes: str = Field("", max_length=100_000)
     phones: list[str] = Field(default_factory=list, max_length=20)
 
 
-class ContactPatch(Schema):
+class ContactPatch(InputSchema):
     emails: list[str] | None = Field(None, min_length=1, max_length=20)
     name: str | None = Field(None, max_length=200)
-    organization_id: int | None = None
+    organization_id: DbId | None = None
     notes: str | None = Field(None, max_length=100_000)
 
 
@@ -71,14 +72,14 @@ class ContactPage(Schema):
     next_cursor: str | None
 
 
-class OrganizationIn(Schema):
+class OrganizationIn(InputSchema):
     name: str = Field(max_length=200)
     domains: list[str] = Field(default_factory=list, max_length=50)
     notes: str = Field("", max_length=100_000)
     shares_tickets: bool = False
 
 
-class OrganizationPatch(Schema):
+class OrganizationPatch(InputSchema):
     name: str | None = Field(None, max_length=200)
     domains: list[str] | None = Field(None, max_length=50)
     notes: str | None = Field(None, max_length=100_000)
@@ -86,19 +87,19 @@ class OrganizationPatch(Schema):
 
 
 class ContactFilters(Schema):
-    q: str | None = Field(None, max_length=200)
-    organization: int | None = None
-    cursor: str | None = None
-    limit: int = 50
+    q: SearchText | None = Field(None, description="Part of a name, email address or phone.")
+    organization: DbId | None = Field(None, description="An organisation's id.")
+    cursor: str | None = Field(None, max_length=200)
+    limit: int = Field(50, description="Page size; clamped to 1-100.")
 
 
-def _organization(pk: int | None) -> Organization | None:
-    """An organisation named in a request body: unknown is a field error (422), not a 404."""
+def _organization(pk: int | None, field: str = "organization_id") -> Organization | None:
+    """An organisation named in a request: unknown is a field error (422), not a 404."""
     if pk is None:
         return None
     organization = Organization.objects.filter(pk=pk).first()
     if organization is None:
-        raise ValidationError({"organization_id": f"No organisation has id {pk}."})
+        raise ValidationError({field: f"No organisation has id {pk}."})
     return organization
 
 
@@ -110,7 +111,7 @@ def list_contacts(request: HttpRequest, filters: Query[ContactFilters]) -> dict[
             Q(name__icontains=filters.q) | Q(identities__value__icontains=filters.q)
         ).distinct()
     if filters.organization is not None:
-        contacts = contacts.filter(organization_id=filters.organization)
+        contacts = contacts.filter(organization=_organization(filters.organization, "organization"))
     limit = max(1, min(filters.limit, MAX_LIMIT))
     rows = list(after_id_cursor(contacts, filters.cursor).order_by("id")[: limit + 1])
     items, next_cursor = page(rows, limit, lambda c: ["id", c.pk])
@@ -130,12 +131,12 @@ def create_contact(request: HttpRequest, payload: ContactIn) -> Respond[Contact]
 
 
 @router.get("/contacts/{contact_id}", response=ContactOut, summary="A contact")
-def get_contact(request: HttpRequest, contact_id: int) -> Contact:
+def get_contact(request: HttpRequest, contact_id: DbId) -> Contact:
     return access.contact_for(agent(request), contact_id)
 
 
 @router.patch("/contacts/{contact_id}", response=ContactOut, summary="Change a contact")
-def update_contact(request: HttpRequest, contact_id: int, payload: ContactPatch) -> Contact:
+def update_contact(request: HttpRequest, contact_id: DbId, payload: ContactPatch) -> Contact:
     user = agent(request)
     contact = access.contact_for(user, contact_id, edit=True)
     kwargs: dict[str, Any] = {
@@ -152,7 +153,7 @@ def update_contact(request: HttpRequest, contact_id: int, payload: ContactPatch)
 @router.delete(
     "/contacts/{contact_id}", response={204: None}, summary="Delete a contact without tickets"
 )
-def delete_contact(request: HttpRequest, contact_id: int) -> Respond[None]:
+def delete_contact(request: HttpRequest, contact_id: DbId) -> Respond[None]:
     user = agent(request)
     actions.delete_contact(
         contact=access.contact_for(user, contact_id, edit=True), acting_user=user
@@ -174,13 +175,13 @@ def create_organization(request: HttpRequest, payload: OrganizationIn) -> Respon
 
 
 @router.get("/organizations/{org_id}", response=OrganizationOut, summary="An organisation")
-def get_organization(request: HttpRequest, org_id: int) -> Organization:
+def get_organization(request: HttpRequest, org_id: DbId) -> Organization:
     return access.organization_for(agent(request), org_id)
 
 
 @router.patch("/organizations/{org_id}", response=OrganizationOut, summary="Change an organisation")
 def update_organization(
-    request: HttpRequest, org_id: int, payload: OrganizationPatch
+    request: HttpRequest, org_id: DbId, payload: OrganizationPatch
 ) -> Organization:
     user = agent(request)
     organization = access.organization_for(user, org_id, edit=True)
@@ -190,7 +191,7 @@ def update_organization(
 
 
 @router.delete("/organizations/{org_id}", response={204: None}, summary="Delete an organisation")
-def delete_organization(request: HttpRequest, org_id: int) -> Respond[None]:
+def delete_organization(request: HttpRequest, org_id: DbId) -> Respond[None]:
     user = agent(request)
     organization = access.organization_for(user, org_id, edit=True)
     actions.delete_organization(organization=organization, acting_user=user)

@@ -5,6 +5,8 @@ from collections.abc import Mapping
 
 import nh3
 
+from helpline.lib.text import clean_text
+
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "dd", "div", "dl", "dt", "em",
     "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "li", "ol", "p", "pre",
@@ -38,7 +40,7 @@ def sanitise(raw_html: str, inline_images: Mapping[str, str] | None = None) -> s
         return images.get(value[4:], value)
 
     return nh3.clean(
-        raw_html,
+        clean_text(raw_html),  # the one rule for stored text: no control or bidi characters
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=URL_SCHEMES,
@@ -49,7 +51,7 @@ def sanitise(raw_html: str, inline_images: Mapping[str, str] | None = None) -> s
 
 
 def text_to_html(text: str) -> str:
-    paragraphs = [p for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
+    paragraphs = [p for p in clean_text(text).split("\n\n") if p.strip()]
     return "".join("<p>" + html.escape(p).replace("\n", "<br>") + "</p>" for p in paragraphs)
 
 

@@ -4,6 +4,7 @@ from django.http import HttpRequest
 from ninja import Router
 
 from helpline.api.auth import agent
+from helpline.lib.schemas import DbId
 from helpline.mail import actions
 from helpline.tickets import access
 from helpline.tickets.models import Message
@@ -17,7 +18,7 @@ router = Router(tags=["mail"])
     response=MessageOut,
     summary="Email a reply that was not emailed (once a mailbox can send it)",
 )
-def email_reply(request: HttpRequest, number: int, message_id: int) -> Message:
+def email_reply(request: HttpRequest, number: DbId, message_id: DbId) -> Message:
     user = agent(request)
     ticket = access.ticket_for_edit(user, number)
     message = access.message_for(user, ticket, message_id)

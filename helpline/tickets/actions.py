@@ -57,6 +57,7 @@ def create_ticket(
     """Open a ticket with its first message (by the requester unless said otherwise)."""
     subject = validation.clean_subject(subject)
     body = validation.clean_body(body)
+    language = validation.clean_language(language)
     validation.clean_choice(priority, Priority, "priority")
     validation.clean_choice(type, TicketType, "type")
     validation.check_assignee(assignee, team)
@@ -71,7 +72,7 @@ def create_ticket(
         ticket = Ticket.objects.create(
             number=Counter.next("ticket"), subject=subject, status=initial, priority=priority,
             type=type, category=category, requester=requester, assignee=assignee, team=team,
-            channel=channel, language=language[:16], custom_fields=fields,
+            channel=channel, language=language, custom_fields=fields,
         )  # fmt: skip
         ticket.tags.set(tag_objects)
         ticket.ccs.set([c for c in ccs if c.pk != requester.pk])

@@ -20,6 +20,8 @@ from helpline.api.errors import fields_as
 from helpline.api.pagination import MAX_LIMIT, after_updated_cursor, page
 from helpline.contacts.actions import find_or_create_contact
 from helpline.contacts.models import Contact
+from helpline.lib.schemas import DbId
+from helpline.lib.text import refuse_unsafe
 from helpline.tickets import access, actions
 from helpline.tickets.attachments import open_attachment
 from helpline.tickets.files import Upload, clean_filename
@@ -98,7 +100,7 @@ def list_tickets(request: HttpRequest, filters: Query[TicketFilters]) -> dict[st
 def _status(slug: str | None) -> Status | None:
     if slug is None:
         return None
-    status = Status.objects.filter(slug=slug).first()
+    status = Status.objects.filter(slug=refuse_unsafe(slug, "status")).first()
     if status is None:
         known = ", ".join(Status.objects.values_list("slug", flat=True))
         raise ValidationError({"status": f"{slug!r} is not a status. Known: {known}."})
@@ -108,7 +110,7 @@ def _status(slug: str | None) -> Status | None:
 def _category(name: str | None) -> Category | None:
     if not name:
         return None
-    category = Category.objects.filter(name__iexact=name).first()
+    category = Category.objects.filter(name__iexact=refuse_unsafe(name, "category")).first()
     if category is None:
         raise ValidationError({"category": f"{name!r} is not a category."})
     return category
@@ -192,7 +194,7 @@ def _create_ticket(
 
 
 @router.get("/tickets/{number}", response=TicketDetailOut, summary="A ticket with its conversation")
-def get_ticket(request: HttpRequest, number: int) -> Ticket:
+def get_ticket(request: HttpRequest, number: DbId) -> Ticket:
     return access.ticket_for(agent(request), number)
 
 
@@ -217,7 +219,7 @@ def _update_kwargs(payload: TicketUpdateIn) -> dict[str, Any]:
 
 
 @router.patch("/tickets/{number}", response=TicketDetailOut, summary="Change a ticket's properties")
-def update_ticket(request: HttpRequest, number: int, payload: TicketUpdateIn) -> Ticket:
+def update_ticket(request: HttpRequest, number: DbId, payload: TicketUpdateIn) -> Ticket:
     user = agent(request)
     ticket = access.ticket_for_edit(user, number)
     kwargs = _update_kwargs(payload)
@@ -233,7 +235,7 @@ def update_ticket(request: HttpRequest, number: int, payload: TicketUpdateIn) ->
 @router.post(
     "/tickets/{number}/replies", response={201: MessageOut}, summary="Reply to the customer"
 )
-def reply(request: HttpRequest, number: int, payload: ReplyIn) -> Respond[Message]:
+def reply(request: HttpRequest, number: DbId, payload: ReplyIn) -> Respond[Message]:
     user = agent(request)
     ticket = access.ticket_for_edit(user, number)
     message = actions.reply(
@@ -245,7 +247,7 @@ def reply(request: HttpRequest, number: int, payload: ReplyIn) -> Respond[Messag
 
 
 @router.post("/tickets/{number}/notes", response={201: MessageOut}, summary="Add an internal note")
-def note(request: HttpRequest, number: int, payload: NoteIn) -> Respond[Message]:
+def note(request: HttpRequest, number: DbId, payload: NoteIn) -> Respond[Message]:
     user = agent(request)
     ticket = access.ticket_for(user, number)
     message = actions.add_note(
@@ -258,7 +260,7 @@ def note(request: HttpRequest, number: int, payload: NoteIn) -> Respond[Message]
 @router.post(
     "/tickets/{number}/merge", response=TicketDetailOut, summary="Merge into another ticket"
 )
-def merge(request: HttpRequest, number: int, payload: MergeIn) -> Ticket:
+def merge(request: HttpRequest, number: DbId, payload: MergeIn) -> Ticket:
     user = agent(request)
     source = access.ticket_for_edit(user, number)
     target = access.ticket_for_edit(user, payload.into)
@@ -268,7 +270,7 @@ def merge(request: HttpRequest, number: int, payload: MergeIn) -> Ticket:
 
 
 @router.post("/tickets/{number}/links", response={201: TicketDetailOut}, summary="Link two tickets")
-def link(request: HttpRequest, number: int, payload: LinkIn) -> Respond[Ticket]:
+def link(request: HttpRequest, number: DbId, payload: LinkIn) -> Respond[Ticket]:
     user = agent(request)
     source = access.ticket_for_edit(user, number)
     target = access.ticket_for_edit(user, payload.target)
@@ -281,7 +283,7 @@ def link(request: HttpRequest, number: int, payload: LinkIn) -> Respond[Ticket]:
     response={201: TicketDetailOut},
     summary="Split a message out into a new ticket",
 )
-def split(request: HttpRequest, number: int, message_id: int) -> Respond[Ticket]:
+def split(request: HttpRequest, number: DbId, message_id: DbId) -> Respond[Ticket]:
     user = agent(request)
     ticket = access.ticket_for_edit(user, number)
     message = access.message_for(user, ticket, message_id)
@@ -294,7 +296,7 @@ def split(request: HttpRequest, number: int, message_id: int) -> Respond[Ticket]
     response=MessageOut,
     summary="Move a message to another ticket (re-thread)",
 )
-def move(request: HttpRequest, number: int, message_id: int, payload: MoveIn) -> Message:
+def move(request: HttpRequest, number: DbId, message_id: DbId, payload: MoveIn) -> Message:
     user = agent(request)
     ticket = access.ticket_for_edit(user, number)
     message = access.message_for(user, ticket, message_id)
@@ -303,11 +305,11 @@ def move(request: HttpRequest, number: int, message_id: int, payload: MoveIn) ->
 
 
 @router.get("/tickets/{number}/events", response=list[EventOut], summary="The ticket's timeline")
-def timeline(request: HttpRequest, number: int) -> Any:
+def timeline(request: HttpRequest, number: DbId) -> Any:
     user = agent(request)
     return access.visible_events(user, access.ticket_for(user, number))
 
 
 @router.get("/attachments/{attachment_id}", summary="Download an attachment")
-def download(request: HttpRequest, attachment_id: int) -> FileResponse:
+def download(request: HttpRequest, attachment_id: DbId) -> FileResponse:
     return open_attachment(access.attachment_for(agent(request), attachment_id))

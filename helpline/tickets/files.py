@@ -11,8 +11,11 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from helpline.lib.text import human_size
+from helpline.lib.text import human_size, without_unsafe
 from helpline.tickets.models import Attachment, Blob, Message
+
+# RFC 6838's restricted names, optionally with parameters ("text/plain; charset=utf-8").
+MEDIA_TYPE = re.compile(r"^[\w.+-]+/[\w.+-]+( *;[ \w.+=\"/-]*)*\Z", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -28,7 +31,7 @@ class Upload:
 def clean_filename(raw: str) -> str:
     """A display name safe in a Content-Disposition header; never used as a path."""
     name = unicodedata.normalize("NFC", raw).replace("\\", "/").rsplit("/", 1)[-1]
-    name = re.sub(r"[\x00-\x1f\x7f\"]", "", name).strip(" .")
+    name = without_unsafe(name).replace('"', "").strip(" .")
     return name[:200] or "attachment"
 
 
@@ -51,11 +54,17 @@ def store_blob(content: bytes) -> Blob:
     return blob
 
 
+def _media_type(raw: str) -> str:
+    """A `type/subtype` as given (it becomes a response header), or "" to guess one."""
+    value = raw.strip()[:255]
+    return value if MEDIA_TYPE.match(value) else ""
+
+
 def attach(message: Message, upload: Upload) -> Attachment:
     check_size(upload)
     filename = clean_filename(upload.filename)
     content_type = (
-        upload.content_type.strip()[:255]
+        _media_type(upload.content_type)
         or mimetypes.guess_type(filename)[0]
         or "application/octet-stream"
     )

@@ -12,6 +12,7 @@ from django.db.models import F, Q
 from helpline.accounts.models import Team, User
 from helpline.contacts.models import Contact
 from helpline.lib import clock
+from helpline.lib.text import clean_text
 
 
 class StatusCategory(models.TextChoices):
@@ -146,7 +147,7 @@ class CustomField(models.Model):
     def _clean_text(self, value: Any) -> str:
         if not isinstance(value, str) or len(value) > 10_000:
             raise ValidationError(f"{self.label}: expected text of at most 10,000 characters.")
-        return value.replace("\x00", "")
+        return clean_text(value)
 
     def _clean_number(self, value: Any) -> str:
         if isinstance(value, bool):

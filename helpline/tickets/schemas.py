@@ -5,6 +5,7 @@ from typing import Any, Literal
 
 from ninja import Field, Schema
 
+from helpline.lib.schemas import DbId, InputSchema
 from helpline.tickets import access, sources
 from helpline.tickets.models import Attachment, Message, Ticket, TicketEvent
 
@@ -25,7 +26,7 @@ class TeamRef(Schema):
     name: str
 
 
-class AttachmentIn(Schema):
+class AttachmentIn(InputSchema):
     filename: str = Field(min_length=1, max_length=1000)
     content_type: str = Field("", max_length=255)
     content_base64: str
@@ -199,7 +200,7 @@ class TicketPage(Schema):
     next_cursor: str | None
 
 
-class TicketCreateIn(Schema):
+class TicketCreateIn(InputSchema):
     subject: str = Field(max_length=1000)
     body: str
     body_html: str | None = None
@@ -208,54 +209,56 @@ class TicketCreateIn(Schema):
     cc_emails: list[str] = Field(default_factory=list, max_length=50)
     priority: PriorityName = "normal"
     type: TypeName = "question"
-    status: str | None = None
-    category: str | None = None
+    status: str | None = Field(None, max_length=60)
+    category: str | None = Field(None, max_length=80)
     channel: ChannelName = "api"
     language: str = Field("", max_length=16)
     tags: list[str] = Field(default_factory=list, max_length=100)
-    assignee_id: int | None = None
-    team_id: int | None = None
+    assignee_id: DbId | None = None
+    team_id: DbId | None = None
     custom_fields: dict[str, Any] = Field(default_factory=dict)
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=20)
     message_author: Literal["requester", "agent"] = "requester"
 
 
-class TicketUpdateIn(Schema):
+class TicketUpdateIn(InputSchema):
     subject: str | None = Field(None, max_length=1000)
-    status: str | None = None
+    status: str | None = Field(None, max_length=60)
     priority: PriorityName | None = None
     type: TypeName | None = None
-    category: str | None = None
-    assignee_id: int | None = None
-    team_id: int | None = None
+    category: str | None = Field(None, max_length=80)
+    assignee_id: DbId | None = None
+    team_id: DbId | None = None
     tags: list[str] | None = Field(None, max_length=100)
     custom_fields: dict[str, Any] | None = None
     cc_emails: list[str] | None = Field(None, max_length=50)
 
 
-class ReplyIn(Schema):
+class ReplyIn(InputSchema):
     body: str
     body_html: str | None = None
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=20)
-    status: str | None = Field(None, description="Set this status with the reply, e.g. pending.")
+    status: str | None = Field(
+        None, max_length=60, description="Set this status with the reply, e.g. pending."
+    )
 
 
-class NoteIn(Schema):
+class NoteIn(InputSchema):
     body: str
     body_html: str | None = None
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=20)
 
 
-class MergeIn(Schema):
-    into: int = Field(description="The number of the ticket that receives this one.")
+class MergeIn(InputSchema):
+    into: DbId = Field(description="The number of the ticket that receives this one.")
 
 
-class MoveIn(Schema):
-    to: int = Field(description="The number of the ticket the message belongs on.")
+class MoveIn(InputSchema):
+    to: DbId = Field(description="The number of the ticket the message belongs on.")
 
 
-class LinkIn(Schema):
-    target: int
+class LinkIn(InputSchema):
+    target: DbId
     kind: LinkKindName
 
 

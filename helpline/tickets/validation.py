@@ -7,12 +7,15 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from helpline.accounts.models import Role, Team, User
-from helpline.lib.text import one_line
+from helpline.lib.text import clean_text, one_line, refuse_unsafe
 from helpline.tickets.models import CustomField, Priority, TicketType
 
 MAX_SUBJECT = 250
 MAX_BODY = 1_000_000
 TAG_PATTERN = re.compile(r"^[\w-]{1,50}$")
+# A BCP 47 language tag's shape ("en", "pt-BR", "zh-Hant-TW"), not its registry.
+LANGUAGE_PATTERN = re.compile(r"^[A-Za-z]{2,8}([-_][A-Za-z0-9]{1,8})*\Z")
+MAX_LANGUAGE = 16
 
 
 def clean_subject(raw: str) -> str:
@@ -25,12 +28,22 @@ def clean_subject(raw: str) -> str:
 
 
 def clean_body(raw: str, field: str = "body") -> str:
-    body = raw.replace("\x00", "").strip()
+    body = clean_text(raw).strip()
     if not body:
         raise ValidationError({field: "The message is empty."})
     if len(body) > MAX_BODY:
         raise ValidationError({field: f"Keep the message under {MAX_BODY:,} characters."})
     return body
+
+
+def clean_language(raw: str) -> str:
+    """A language tag, or "" for unknown; a code is refused, not cleaned (see lib/text.py)."""
+    language = refuse_unsafe(raw, "language").strip()
+    if language and (len(language) > MAX_LANGUAGE or not LANGUAGE_PATTERN.match(language)):
+        raise ValidationError(
+            {"language": f"{raw!r} is not a language tag such as 'en' or 'pt-BR'."}
+        )
+    return language
 
 
 def clean_choice(value: str, choices: type[Priority] | type[TicketType], field: str) -> str:
