@@ -8,11 +8,13 @@ ticket outside `tickets` is never matched and a note never shows for `public_onl
 
 How each database finds the words (the indexes are created by migration 0005):
 
-- SQLite: FTS5 tables with the `trigram` tokenizer over `tickets_message.body_text` and
-  `tickets_ticket.subject` ("external content": the text is not copied; triggers keep
-  the index in step with every INSERT, UPDATE of the text and DELETE, including bulk
-  `update()`s). Trigrams find any part of a word, and text without spaces (Japanese,
-  Chinese) as well. Words of one or two characters are matched with LIKE.
+- SQLite: FTS5 tables over `tickets_message.body_text` (one of words, `unicode61`, and
+  one of trigrams) and `tickets_ticket.subject` (trigrams). They are "external
+  content" tables (the text is not copied) and triggers keep them in step with every
+  INSERT, UPDATE of the text and DELETE, including bulk `update()`s; a message moved
+  to another ticket changes no text, so nothing needs re-indexing. Words are looked up
+  in the word table (whole words, as on PostgreSQL); text without spaces (Japanese,
+  Chinese) in the trigram tables, or with LIKE when shorter than three characters.
 - PostgreSQL: expression GIN indexes, `to_tsvector('simple', …)` for words and
   `gin_trgm_ops` (pg_trgm) for text without spaces. An expression index needs no
   trigger: PostgreSQL updates it with the row, whichever statement changed it.
@@ -26,13 +28,14 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import connection
-from django.db.models import BooleanField, F, Func, Q, QuerySet
+from django.db.models import BigIntegerField, BooleanField, F, Func, Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.db.models.lookups import In
 from django.db.models.sql.compiler import SQLCompiler
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from helpline.contacts.models import Contact
+from helpline.contacts.models import Contact, ContactIdentity
 from helpline.tickets.models import Message, Ticket
 
 MAX_TERMS = 8
@@ -64,7 +67,7 @@ def matching(
     if not words:
         return tickets
     condition = (
-        Q(pk__in=_matching_messages(words, public_only=public_only).values("ticket_id"))
+        _in_messages(words, public_only=public_only)
         | Q(pk__in=_matching_subjects(words))
         | Q(requester_id__in=_matching_contacts(" ".join(words)))
     )
@@ -72,6 +75,20 @@ def matching(
     if number is not None:
         condition |= Q(number=number)
     return tickets.filter(condition)
+
+
+def _in_messages(words: list[str], *, public_only: bool) -> Q:
+    """Tickets with a matching message, asked the way that is fast for these words.
+
+    A rare word: the index lists its few messages, and their tickets are sorted.
+    A common word (SQLite): sorting tens of thousands of tickets is what costs; the
+    tickets are instead read in the list's order (`+id` stops SQLite from starting at
+    the id list) and each is looked up in the message list, until a page is full."""
+    ticket_ids = _matching_messages(words, public_only=public_only).values("ticket_id")
+    if connection.vendor != "sqlite" or _fts5_is_rare(words):
+        return Q(pk__in=ticket_ids)
+    plain_id = Func(F("pk"), template="+%(expressions)s", output_field=BigIntegerField())
+    return Q(In(plain_id, ticket_ids))
 
 
 def snippets(
@@ -140,10 +157,10 @@ def _number(words: list[str]) -> int | None:
     return None
 
 
-def _matching_contacts(text: str) -> QuerySet[Contact, Any]:
-    return Contact.objects.filter(
-        Q(name__icontains=text) | Q(identities__value__icontains=text.lower())
-    ).values("pk")
+def _matching_contacts(text: str) -> Any:
+    """Two one-table scans, not a join: the contacts are read once, not once per identity."""
+    by_email = ContactIdentity.objects.filter(value__icontains=text.lower()).values("contact_id")
+    return Contact.objects.filter(Q(name__icontains=text) | Q(pk__in=by_email)).values("pk")
 
 
 def _matching_messages(words: list[str], *, public_only: bool) -> QuerySet[Message]:
@@ -152,7 +169,15 @@ def _matching_messages(words: list[str], *, public_only: bool) -> QuerySet[Messa
         messages = messages.filter(is_public=True)
     if connection.vendor == "postgresql":
         return messages.filter(_PgMatch("body_text", words, PG_INDEXED_CHARS))
-    return messages.filter(pk__in=_fts5_rowids("tickets_message_fts", "body_text", words))
+    spaced = [w for w in words if not NO_SPACES.search(w)]
+    unspaced = [w for w in words if NO_SPACES.search(w)]
+    if spaced:
+        messages = messages.filter(pk__in=_fts5_words("tickets_message_words", spaced))
+    if unspaced:
+        messages = messages.filter(
+            pk__in=_fts5_rowids("tickets_message_fts", "body_text", unspaced)
+        )
+    return messages
 
 
 def _matching_subjects(words: list[str]) -> Any:
@@ -161,20 +186,56 @@ def _matching_subjects(words: list[str]) -> Any:
     return _fts5_rowids("tickets_ticket_fts", "subject", words)
 
 
+RARE = 2_000  # matching messages up to which listing them first is the faster way
+
+
+def _fts5_is_rare(words: list[str]) -> bool:
+    spaced = [w for w in words if not NO_SPACES.search(w)]
+    if spaced:
+        table, where, params = (
+            "tickets_message_words",
+            "tickets_message_words MATCH %s",
+            [_fts5_phrases(spaced)],
+        )
+    elif any(len(w) >= TRIGRAM for w in words):
+        table = "tickets_message_fts"
+        where, params = _fts5_where(table, "body_text", words)
+    else:
+        return False  # LIKE alone reads every row either way
+    sql = f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {where} LIMIT {RARE})"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return bool(cursor.fetchone()[0] < RARE)
+
+
 def _fts5_rowids(table: str, column: str, words: list[str]) -> RawSQL:
     """Rows of an FTS5 trigram table holding every word (a phrase each, ANDed)."""
+    where, params = _fts5_where(table, column, words)
+    # Table and column names are this module's constants; the words are parameters.
+    return RawSQL(f"SELECT rowid FROM {table} WHERE {where}", params)  # noqa: S608, S611
+
+
+def _fts5_words(table: str, words: list[str]) -> RawSQL:
+    """Rows of an FTS5 word (unicode61) table with every word, each as a phrase: an
+    email address or "foo-bar" is then its words in a row."""
+    return RawSQL(f"SELECT rowid FROM {table} WHERE {table} MATCH %s", [_fts5_phrases(words)])  # noqa: S608, S611
+
+
+def _fts5_phrases(words: list[str]) -> str:
+    return " ".join('"' + w.replace('"', '""') + '"' for w in words)
+
+
+def _fts5_where(table: str, column: str, words: list[str]) -> tuple[str, list[str]]:
     long = [w for w in words if len(w) >= TRIGRAM]
     short = [w for w in words if len(w) < TRIGRAM]
     where, params = [], []
     if long:
         where.append(f"{table} MATCH %s")
-        params.append(" ".join('"' + w.replace('"', '""') + '"' for w in long))
+        params.append(_fts5_phrases(long))
     for word in short:  # trigrams cannot answer these: LIKE reads the text
         where.append(f"{column} LIKE %s ESCAPE '\\'")
         params.append(f"%{_like_escape(word)}%")
-    # Table and column names are this module's constants; the words are parameters.
-    sql = f"SELECT rowid FROM {table} WHERE {' AND '.join(where)}"  # noqa: S608
-    return RawSQL(sql, params)  # noqa: S611
+    return " AND ".join(where), params
 
 
 def _like_escape(word: str) -> str:
@@ -228,6 +289,16 @@ SQLITE_TRIGGERS = [
     BEGIN INSERT INTO tickets_message_fts(tickets_message_fts, rowid, body_text)
     VALUES ('delete', old.id, old.body_text);
     INSERT INTO tickets_message_fts(rowid, body_text) VALUES (new.id, new.body_text); END""",
+    """CREATE TRIGGER IF NOT EXISTS tickets_message_words_insert AFTER INSERT ON tickets_message
+    BEGIN INSERT INTO tickets_message_words(rowid, body_text) VALUES (new.id, new.body_text); END""",
+    """CREATE TRIGGER IF NOT EXISTS tickets_message_words_delete AFTER DELETE ON tickets_message
+    BEGIN INSERT INTO tickets_message_words(tickets_message_words, rowid, body_text)
+    VALUES ('delete', old.id, old.body_text); END""",
+    """CREATE TRIGGER IF NOT EXISTS tickets_message_words_update
+    AFTER UPDATE OF id, body_text ON tickets_message
+    BEGIN INSERT INTO tickets_message_words(tickets_message_words, rowid, body_text)
+    VALUES ('delete', old.id, old.body_text);
+    INSERT INTO tickets_message_words(rowid, body_text) VALUES (new.id, new.body_text); END""",
     """CREATE TRIGGER IF NOT EXISTS tickets_ticket_fts_insert AFTER INSERT ON tickets_ticket
     BEGIN INSERT INTO tickets_ticket_fts(rowid, subject) VALUES (new.id, new.subject); END""",
     """CREATE TRIGGER IF NOT EXISTS tickets_ticket_fts_delete AFTER DELETE ON tickets_ticket
@@ -259,7 +330,7 @@ def reinstall_sqlite_triggers(using: str = "default", **_: Any) -> None:
             return
         for sql in SQLITE_TRIGGERS:
             cursor.execute(sql)
-        for table in ("tickets_message_fts", "tickets_ticket_fts"):
+        for table in ("tickets_message_fts", "tickets_message_words", "tickets_ticket_fts"):
             cursor.execute(f"INSERT INTO {table}({table}) VALUES ('rebuild')")  # noqa: S608
 
 

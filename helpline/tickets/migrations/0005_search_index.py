@@ -1,6 +1,7 @@
 """Full-text search indexes (see helpline/tickets/search.py).
 
-SQLite: FTS5 trigram tables over message text and subjects, kept in step by triggers.
+SQLite: FTS5 tables over message text (words and trigrams) and subjects (trigrams),
+kept in step by triggers.
 PostgreSQL: GIN expression indexes (tsvector for words, pg_trgm for text without
 spaces); PostgreSQL maintains them with the rows, so no trigger is needed.
 The SQL is written out here, not imported, so this migration never changes.
@@ -11,6 +12,20 @@ from django.db import migrations
 SQLITE_FORWARD = [
     "CREATE VIRTUAL TABLE tickets_message_fts USING fts5(body_text,"
     " content='tickets_message', content_rowid='id', tokenize='trigram')",
+    # Words (fast for common words, whole words like PostgreSQL's tsvector) ...
+    "CREATE VIRTUAL TABLE tickets_message_words USING fts5(body_text,"
+    " content='tickets_message', content_rowid='id', tokenize='unicode61 remove_diacritics 2')",
+    "INSERT INTO tickets_message_words(tickets_message_words) VALUES ('rebuild')",
+    """CREATE TRIGGER tickets_message_words_insert AFTER INSERT ON tickets_message
+    BEGIN INSERT INTO tickets_message_words(rowid, body_text) VALUES (new.id, new.body_text); END""",
+    """CREATE TRIGGER tickets_message_words_delete AFTER DELETE ON tickets_message
+    BEGIN INSERT INTO tickets_message_words(tickets_message_words, rowid, body_text)
+    VALUES ('delete', old.id, old.body_text); END""",
+    """CREATE TRIGGER tickets_message_words_update AFTER UPDATE OF id, body_text ON tickets_message
+    BEGIN INSERT INTO tickets_message_words(tickets_message_words, rowid, body_text)
+    VALUES ('delete', old.id, old.body_text);
+    INSERT INTO tickets_message_words(rowid, body_text) VALUES (new.id, new.body_text); END""",
+    # ... and trigrams (text without spaces between words, parts of words).
     "CREATE VIRTUAL TABLE tickets_ticket_fts USING fts5(subject,"
     " content='tickets_ticket', content_rowid='id', tokenize='trigram')",
     "INSERT INTO tickets_message_fts(tickets_message_fts) VALUES ('rebuild')",
@@ -35,6 +50,10 @@ SQLITE_FORWARD = [
     INSERT INTO tickets_ticket_fts(rowid, subject) VALUES (new.id, new.subject); END""",
 ]
 SQLITE_BACKWARD = [
+    "DROP TRIGGER IF EXISTS tickets_message_words_insert",
+    "DROP TRIGGER IF EXISTS tickets_message_words_delete",
+    "DROP TRIGGER IF EXISTS tickets_message_words_update",
+    "DROP TABLE IF EXISTS tickets_message_words",
     "DROP TRIGGER IF EXISTS tickets_message_fts_insert",
     "DROP TRIGGER IF EXISTS tickets_message_fts_delete",
     "DROP TRIGGER IF EXISTS tickets_message_fts_update",
