@@ -89,17 +89,22 @@ def list_tickets(request: HttpRequest, params: Query[TicketListQuery]) -> dict[s
         filters = TicketFilter.from_params(request.GET, also_allowed=LIST_PARAMS)
         sort = filters.sort
         tickets = after_sort_cursor(
-            filters.apply(access.tickets_for(user).for_list(), viewer=user), params.cursor,  # type: ignore[attr-defined]
+            filters.apply(access.tickets_for(user), viewer=user), params.cursor,  # type: ignore[attr-defined]
             sort=sort.name, field=sort.field, descending=sort.descending,
             value_type=sort.value_type,
         )  # fmt: skip
     limit = max(1, min(params.limit, MAX_LIMIT))  # type: ignore[attr-defined]
-    rows = list(tickets[: limit + 1])
+    # The page's ids first, then its rows with their joins: with the joins in the
+    # same query PostgreSQL joins every match (30,000 for a common word) before it
+    # keeps the first 51.
+    ids = list(tickets.values_list("pk", flat=True)[: limit + 1])
+    found = sort.annotate(Ticket.objects.for_list()).in_bulk(ids)
+    rows = [found[pk] for pk in ids]
     items, next_cursor = page(rows, limit, lambda t: [sort.name, getattr(t, sort.field), t.pk])
     if filters.text:
-        found = search.snippets(items, filters.text)
+        snippets = search.snippets(items, filters.text)
         for ticket in items:
-            ticket.search_snippet = found.get(ticket.pk)
+            ticket.search_snippet = snippets.get(ticket.pk)
     return {"items": items, "next_cursor": next_cursor}
 
 
