@@ -110,7 +110,7 @@ def add_deep_cursor(depth: int) -> None:
     from helpline.tickets.models import Ticket
 
     row = Ticket.objects.order_by("-updated_at", "-id").values("updated_at", "id")[depth - 1]
-    cursor = encode_cursor([row["updated_at"], row["id"]])
+    cursor = encode_cursor(["-updated", row["updated_at"], row["id"]])
     VARIANTS[f"cursor after row {depth:,}"] = f"&cursor={cursor}"
 
 

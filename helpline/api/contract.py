@@ -30,12 +30,19 @@ class UnsupportedMediaType(HttpError):
         super().__init__(415, "Send the request body as JSON (Content-Type: application/json).")
 
 
-def declared_query_parameters(operation: Operation) -> frozenset[str]:
-    """The query parameter names an operation declares, as clients spell them."""
+def declared_query_parameters(operation: Operation) -> frozenset[str] | None:
+    """The query parameter names an operation declares, as clients spell them; None when
+    its query schema says `checks_own_parameters` (names that are not a fixed list, such
+    as the ticket filter's `cf_<key>`, checked by the endpoint with the same 422)."""
     names: set[str] = set()
     for model in operation.models:
-        if model.__ninja_param_source__ == "query":
-            names.update(getattr(model, "__ninja_flatten_map__", {}) or model.model_fields)
+        if model.__ninja_param_source__ != "query":
+            continue
+        # Ninja wraps each Query[Schema] in a model of its own: look at the fields' types.
+        declared = [field.annotation for field in model.model_fields.values()]
+        if any(getattr(kind, "checks_own_parameters", False) for kind in declared):
+            return None
+        names.update(getattr(model, "__ninja_flatten_map__", {}) or model.model_fields)
     return frozenset(names)
 
 
@@ -75,7 +82,7 @@ def _has_body(request: HttpRequest) -> bool:
     return length > 0 or "HTTP_TRANSFER_ENCODING" in request.META
 
 
-def check_request(request: HttpRequest, operation: Operation, known: Iterable[str]) -> None:
+def check_request(request: HttpRequest, operation: Operation, known: Iterable[str] | None) -> None:
     if (
         request.method in WRITE_METHODS
         and takes_a_body(operation)
@@ -83,7 +90,8 @@ def check_request(request: HttpRequest, operation: Operation, known: Iterable[st
         and not is_json(request.content_type or "")
     ):
         raise UnsupportedMediaType()
-    unknown_query_parameters(request, frozenset(known))
+    if known is not None:
+        unknown_query_parameters(request, frozenset(known))
 
 
 def _with_contract(run: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

@@ -195,8 +195,20 @@ class TicketDetailOut(TicketOut):
         return access.visible_links(context["request"].auth, obj)
 
 
+class TicketListOut(TicketOut):
+    snippet: str | None = Field(
+        None,
+        description="With `q`: HTML around the first match, the matches in <mark>, "
+        "everything else escaped. From a message you may see, else the subject or requester.",
+    )
+
+    @staticmethod
+    def resolve_snippet(obj: Ticket) -> str | None:
+        return getattr(obj, "search_snippet", None)
+
+
 class TicketPage(Schema):
-    items: list[TicketOut]
+    items: list[TicketListOut]
     next_cursor: str | None
 
 

@@ -1,0 +1,348 @@
+"""Free-text search over tickets: one entry point, two databases.
+
+`matching(tickets, text)` narrows a queryset to the tickets whose number, subject,
+message text (public replies and, unless `public_only`, internal notes), requester name
+or email match every word of `text`; `snippets(rows, text)` gives each row an HTML-safe
+excerpt with the matches in `<mark>`. Both take only what the caller may see, so a
+ticket outside `tickets` is never matched and a note never shows for `public_only`.
+
+How each database finds the words (the indexes are created by migration 0005):
+
+- SQLite: FTS5 tables over `tickets_message.body_text` (one of words, `unicode61`, and
+  one of trigrams) and `tickets_ticket.subject` (trigrams). They are "external
+  content" tables (the text is not copied) and triggers keep them in step with every
+  INSERT, UPDATE of the text and DELETE, including bulk `update()`s; a message moved
+  to another ticket changes no text, so nothing needs re-indexing. Words are looked up
+  in the word table (whole words, as on PostgreSQL); text without spaces (Japanese,
+  Chinese) in the trigram tables, or with LIKE when shorter than three characters.
+- PostgreSQL: expression GIN indexes, `to_tsvector('simple', …)` for words and
+  `gin_trgm_ops` (pg_trgm) for text without spaces. An expression index needs no
+  trigger: PostgreSQL updates it with the row, whichever statement changed it.
+
+Requester names and emails are matched with a case-insensitive LIKE over contacts: far
+fewer rows than messages, and one query either way.
+"""
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db import connection
+from django.db.models import BigIntegerField, BooleanField, F, Func, Q, QuerySet
+from django.db.models.expressions import RawSQL
+from django.db.models.lookups import In
+from django.db.models.sql.compiler import SQLCompiler
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from helpline.contacts.models import Contact, ContactIdentity
+from helpline.tickets.models import Message, Ticket
+
+MAX_TERMS = 8
+# PostgreSQL indexes the first 100,000 characters of a message: to_tsvector refuses
+# text whose vector would pass 1 MB, and an index error would refuse the message itself.
+PG_INDEXED_CHARS = 100_000
+TRIGRAM = 3  # shortest word the FTS5 trigram index can answer
+# Scripts written without spaces between words.
+NO_SPACES = re.compile(
+    r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f]"
+)
+SNIPPET_CHARS = 160
+MARK_OPEN, MARK_CLOSE = "<mark>", "</mark>"
+
+
+def terms(text: str) -> list[str]:
+    """The words to find: split on spaces, without repeats, at most MAX_TERMS."""
+    # "#1042" is the ticket number 1042.
+    words = dict.fromkeys(re.sub(r"^#(?=[0-9]+$)", "", word) for word in text.split())
+    return [w for w in words if w][:MAX_TERMS]
+
+
+def matching(
+    tickets: QuerySet[Ticket], text: str, *, public_only: bool = False
+) -> QuerySet[Ticket]:
+    """The tickets among `tickets` that match every word of `text` in one place
+    (the subject, one message, the requester) or whose number is `text`.
+
+    The places are one UNION of ticket ids, not an OR of subqueries: an OR makes
+    both databases test every ticket against every list; one id list can be joined.
+    For a rare word the few tickets are then sorted. For a common word (SQLite) the
+    sort of tens of thousands is what costs, so the tickets are read in the list's
+    order instead (`+id` stops SQLite from starting at the id list) until a page is
+    full; PostgreSQL chooses between the two by its statistics."""
+    words = terms(text)
+    if not words:
+        return tickets
+    places = [Ticket.objects.filter(pk__in=_matching_subjects(words)).order_by().values("pk")]
+    requesters = _matching_contacts(" ".join(words))
+    if requesters:
+        places.append(Ticket.objects.filter(requester_id__in=requesters).order_by().values("pk"))
+    number = _number(words)
+    if number is not None:
+        places.append(Ticket.objects.filter(number=number).order_by().values("pk"))
+    ids = (
+        _matching_messages(words, public_only=public_only)
+        .order_by()
+        .values("ticket_id")
+        .union(*places)
+    )
+    if connection.vendor == "sqlite" and not _fts5_is_rare(words):
+        plain_id = Func(F("pk"), template="+%(expressions)s", output_field=BigIntegerField())
+        sql, params = ids.order_by().query.sql_with_params()  # In() cannot take a UNION
+        condition = Q(In(plain_id, RawSQL(sql, params)))  # noqa: S611 - Django's own SQL
+    else:
+        condition = Q(pk__in=ids)
+    return tickets.filter(condition)
+
+
+def snippets(
+    rows: Sequence[Ticket], text: str, *, public_only: bool = False
+) -> dict[int, SafeString]:
+    """For each ticket (by pk) an HTML-safe excerpt around the first match: from the
+    earliest matching message the viewer may see, else the subject, else the requester."""
+    words = terms(text)
+    if not words or not rows:
+        return {}
+    found: dict[int, SafeString] = {}
+    messages = (
+        _matching_messages(words, public_only=public_only)
+        .filter(ticket_id__in=[t.pk for t in rows])
+        .order_by("ticket_id", "created_at", "id")
+        .values_list("ticket_id", "body_text")
+    )
+    for ticket_id, body in messages:
+        if ticket_id not in found:
+            found[ticket_id] = highlight(body, words)
+    pattern = _pattern(words)
+    for ticket in rows:
+        if ticket.pk in found:
+            continue
+        requester = ticket.requester
+        for candidate in [ticket.subject, requester.name, requester.primary_email]:
+            if pattern.search(candidate):
+                found[ticket.pk] = highlight(candidate, words)
+                break
+    return found
+
+
+def highlight(text: str, words: Iterable[str], width: int = SNIPPET_CHARS) -> SafeString:
+    """`width` characters of `text` around the first match, escaped, matches in <mark>.
+
+    Escaping comes first and marks are added around escaped pieces only, so nothing in
+    the text (a `<script>` in a subject, say) can become markup."""
+    flat = " ".join(text.split())
+    pattern = _pattern(list(words))
+    first = pattern.search(flat)
+    start = max(0, first.start() - width // 3) if first else 0
+    end = min(len(flat), start + width)
+    window = flat[start:end]
+    pieces = ["…" if start else ""]
+    position = 0
+    for match in pattern.finditer(window):
+        pieces += [
+            escape(window[position : match.start()]),
+            MARK_OPEN,
+            escape(match.group()),
+            MARK_CLOSE,
+        ]
+        position = match.end()
+    pieces += [escape(window[position:]), "…" if end < len(flat) else ""]
+    return mark_safe("".join(pieces))  # noqa: S308 - every piece of text is escaped above
+
+
+def _pattern(words: list[str]) -> re.Pattern[str]:
+    longest_first = sorted(words, key=len, reverse=True)
+    return re.compile("|".join(re.escape(w) for w in longest_first), re.IGNORECASE)
+
+
+def _number(words: list[str]) -> int | None:
+    if len(words) == 1 and re.fullmatch(r"[0-9]{1,18}", words[0]):
+        return int(words[0])
+    return None
+
+
+MAX_CONTACTS = 200  # requesters a name or email may match; more is not a useful search
+
+
+def _matching_contacts(text: str) -> list[int]:
+    """Ids of contacts whose name or an email contains `text`, fetched first: as a
+    list the database knows how few tickets they mean, while a LIKE subquery's guess
+    (half the contacts) made PostgreSQL join every ticket."""
+    by_email = ContactIdentity.objects.filter(value__icontains=text.lower()).values("contact_id")
+    contacts = Contact.objects.filter(Q(name__icontains=text) | Q(pk__in=by_email))
+    return list(contacts.order_by().values_list("pk", flat=True)[:MAX_CONTACTS])
+
+
+def _matching_messages(words: list[str], *, public_only: bool) -> QuerySet[Message]:
+    messages = Message.objects.all()
+    if public_only:
+        messages = messages.filter(is_public=True)
+    if connection.vendor == "postgresql":
+        return messages.filter(_PgMatch("body_text", words, PG_INDEXED_CHARS))
+    spaced = [w for w in words if not NO_SPACES.search(w)]
+    unspaced = [w for w in words if NO_SPACES.search(w)]
+    if spaced:
+        messages = messages.filter(pk__in=_fts5_words("tickets_message_words", spaced))
+    if unspaced:
+        messages = messages.filter(
+            pk__in=_fts5_rowids("tickets_message_fts", "body_text", unspaced)
+        )
+    return messages
+
+
+def _matching_subjects(words: list[str]) -> Any:
+    if connection.vendor == "postgresql":
+        return Ticket.objects.filter(_PgMatch("subject", words, None)).values("pk")
+    return _fts5_rowids("tickets_ticket_fts", "subject", words)
+
+
+RARE = 2_000  # matching messages up to which listing them first is the faster way
+
+
+def _fts5_is_rare(words: list[str]) -> bool:
+    spaced = [w for w in words if not NO_SPACES.search(w)]
+    if spaced:
+        table, where, params = (
+            "tickets_message_words",
+            "tickets_message_words MATCH %s",
+            [_fts5_phrases(spaced)],
+        )
+    elif any(len(w) >= TRIGRAM for w in words):
+        table = "tickets_message_fts"
+        where, params = _fts5_where(table, "body_text", words)
+    else:
+        return False  # LIKE alone reads every row either way
+    sql = f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {where} LIMIT {RARE})"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return bool(cursor.fetchone()[0] < RARE)
+
+
+def _fts5_rowids(table: str, column: str, words: list[str]) -> RawSQL:
+    """Rows of an FTS5 trigram table holding every word (a phrase each, ANDed)."""
+    where, params = _fts5_where(table, column, words)
+    # Table and column names are this module's constants; the words are parameters.
+    return RawSQL(f"SELECT rowid FROM {table} WHERE {where}", params)  # noqa: S608, S611
+
+
+def _fts5_words(table: str, words: list[str]) -> RawSQL:
+    """Rows of an FTS5 word (unicode61) table with every word, each as a phrase: an
+    email address or "foo-bar" is then its words in a row."""
+    return RawSQL(f"SELECT rowid FROM {table} WHERE {table} MATCH %s", [_fts5_phrases(words)])  # noqa: S608, S611
+
+
+def _fts5_phrases(words: list[str]) -> str:
+    return " ".join('"' + w.replace('"', '""') + '"' for w in words)
+
+
+def _fts5_where(table: str, column: str, words: list[str]) -> tuple[str, list[str]]:
+    long = [w for w in words if len(w) >= TRIGRAM]
+    short = [w for w in words if len(w) < TRIGRAM]
+    where, params = [], []
+    if long:
+        where.append(f"{table} MATCH %s")
+        params.append(_fts5_phrases(long))
+    for word in short:  # trigrams cannot answer these: LIKE reads the text
+        where.append(f"{column} LIKE %s ESCAPE '\\'")
+        params.append(f"%{_like_escape(word)}%")
+    return " AND ".join(where), params
+
+
+def _like_escape(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class _PgMatch(Func):
+    """`column` holds every word: `to_tsvector('simple', …) @@ plainto_tsquery(…)` for
+    words, `ILIKE` (pg_trgm's index) for text without spaces. The SQL repeats the index
+    expressions of migration 0005 exactly, or PostgreSQL would not use them."""
+
+    output_field = BooleanField()
+
+    def __init__(self, column: str, words: list[str], chars: int | None) -> None:
+        super().__init__(F(column))
+        self.words = [w for w in words if not NO_SPACES.search(w)]
+        self.patterns = [f"%{_like_escape(w)}%" for w in words if NO_SPACES.search(w)]
+        self.chars = chars
+
+    def as_sql(  # type: ignore[override]
+        self, compiler: SQLCompiler, connection: Any, **extra: Any
+    ) -> tuple[str, list[Any]]:
+        column, column_params = compiler.compile(self.source_expressions[0])
+        assert not column_params  # a plain column
+        target = f"left({column}, {self.chars})" if self.chars else column
+        parts, params = [], []
+        if self.words:
+            parts.append(
+                f"to_tsvector('simple'::regconfig, {target})"
+                " @@ plainto_tsquery('simple'::regconfig, %s)"
+            )
+            params.append(" ".join(self.words))
+        for pattern in self.patterns:
+            parts.append(f"{target} ILIKE %s")
+            params.append(pattern)
+        return "(" + " AND ".join(parts) + ")", params
+
+
+# --- Keeping the SQLite index installed --------------------------------------------
+# Django rebuilds a SQLite table for some schema changes (copy, drop, rename), and
+# dropping the table drops its triggers. After every `migrate` they are put back.
+
+SQLITE_TRIGGERS = [
+    """CREATE TRIGGER IF NOT EXISTS tickets_message_fts_insert AFTER INSERT ON tickets_message
+    BEGIN INSERT INTO tickets_message_fts(rowid, body_text) VALUES (new.id, new.body_text); END""",
+    """CREATE TRIGGER IF NOT EXISTS tickets_message_fts_delete AFTER DELETE ON tickets_message
+    BEGIN INSERT INTO tickets_message_fts(tickets_message_fts, rowid, body_text)
+    VALUES ('delete', old.id, old.body_text); END""",
+    """CREATE TRIGGER IF NOT EXISTS tickets_message_fts_update
+    AFTER UPDATE OF id, body_text ON tickets_message
+    BEGIN INSERT INTO tickets_message_fts(tickets_message_fts, rowid, body_text)
+    VALUES ('delete', old.id, old.body_text);
+    INSERT INTO tickets_message_fts(rowid, body_text) VALUES (new.id, new.body_text); END""",
+    """CREATE TRIGGER IF NOT EXISTS tickets_message_words_insert AFTER INSERT ON tickets_message
+    BEGIN INSERT INTO tickets_message_words(rowid, body_text) VALUES (new.id, new.body_text); END""",
+    """CREATE TRIGGER IF NOT EXISTS tickets_message_words_delete AFTER DELETE ON tickets_message
+    BEGIN INSERT INTO tickets_message_words(tickets_message_words, rowid, body_text)
+    VALUES ('delete', old.id, old.body_text); END""",
+    """CREATE TRIGGER IF NOT EXISTS tickets_message_words_update
+    AFTER UPDATE OF id, body_text ON tickets_message
+    BEGIN INSERT INTO tickets_message_words(tickets_message_words, rowid, body_text)
+    VALUES ('delete', old.id, old.body_text);
+    INSERT INTO tickets_message_words(rowid, body_text) VALUES (new.id, new.body_text); END""",
+    """CREATE TRIGGER IF NOT EXISTS tickets_ticket_fts_insert AFTER INSERT ON tickets_ticket
+    BEGIN INSERT INTO tickets_ticket_fts(rowid, subject) VALUES (new.id, new.subject); END""",
+    """CREATE TRIGGER IF NOT EXISTS tickets_ticket_fts_delete AFTER DELETE ON tickets_ticket
+    BEGIN INSERT INTO tickets_ticket_fts(tickets_ticket_fts, rowid, subject)
+    VALUES ('delete', old.id, old.subject); END""",
+    """CREATE TRIGGER IF NOT EXISTS tickets_ticket_fts_update
+    AFTER UPDATE OF id, subject ON tickets_ticket
+    BEGIN INSERT INTO tickets_ticket_fts(tickets_ticket_fts, rowid, subject)
+    VALUES ('delete', old.id, old.subject);
+    INSERT INTO tickets_ticket_fts(rowid, subject) VALUES (new.id, new.subject); END""",
+]
+
+
+def reinstall_sqlite_triggers(using: str = "default", **_: Any) -> None:
+    """A post_migrate receiver: the triggers again if a table rebuild dropped them, and
+    the index rebuilt from the tables then, since rows may have moved without them."""
+    from django.db import connections
+
+    conn = connections[using]
+    if conn.vendor != "sqlite":
+        return
+    with conn.cursor() as cursor:
+        names = {row[0] for row in cursor.execute(
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')"
+        )}  # fmt: skip
+        if "tickets_message_fts" not in names:
+            return  # before migration 0005, or after it was reversed
+        if all(_trigger_name(sql) in names for sql in SQLITE_TRIGGERS):
+            return
+        for sql in SQLITE_TRIGGERS:
+            cursor.execute(sql)
+        for table in ("tickets_message_fts", "tickets_message_words", "tickets_ticket_fts"):
+            cursor.execute(f"INSERT INTO {table}({table}) VALUES ('rebuild')")  # noqa: S608
+
+
+def _trigger_name(sql: str) -> str:
+    return sql.split("EXISTS", 1)[1].split()[0]
