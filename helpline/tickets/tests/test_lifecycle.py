@@ -26,6 +26,28 @@ class TestCreate:
         assert message.body_html == "<p>It started smoking after the update.</p>"
         assert kinds(ticket) == [EventKind.CREATED]
 
+    @pytest.mark.parametrize("by", ["agent", "requester"])
+    def test_it_credits_the_first_message_to_whom_the_agent_says(self, dana, carol, by):
+        created = actions.create_ticket(
+            acting_user=carol, requester=dana, subject="Phoned in", body="Dana called.",
+            message_author=by,
+        )  # fmt: skip
+        message = created.messages.get()
+        event = created.events.get(kind=EventKind.CREATED)
+        if by == "agent":
+            assert (message.author_user, message.author_contact) == (carol, None)
+            assert (event.actor_user, event.actor_contact) == (carol, None)
+        else:
+            assert (message.author_user, message.author_contact) == (None, dana)
+            assert (event.actor_user, event.actor_contact) == (carol, dana)
+
+    def test_without_an_acting_agent_the_requester_wrote_it(self, dana):
+        created = actions.create_ticket(
+            acting_user=None, requester=dana, subject="S", body="B", message_author="agent"
+        )
+        message = created.messages.get()
+        assert (message.author_user, message.author_contact) == (None, dana)
+
     def test_an_assigned_new_ticket_starts_open(self, dana, carol):
         created = actions.create_ticket(
             acting_user=carol, requester=dana, subject="Hi", body="Hello", assignee=carol

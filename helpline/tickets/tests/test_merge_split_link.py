@@ -55,6 +55,20 @@ class TestSplit:
         assert ticket.events.filter(kind=EventKind.SPLIT_TO).get().data["ticket"] == new.number
         assert new.events.filter(kind=EventKind.SPLIT_FROM).get().data["ticket"] == ticket.number
 
+    def test_a_message_from_someone_else_becomes_their_ticket(self, ticket, carol, dana, eve):
+        ticket.ccs.add(eve)
+        from_eve = actions.reply(ticket=ticket, author_contact=eve, body="Also: my own order")
+        new = actions.split(message=from_eve, acting_user=carol)
+        assert new.requester == eve
+        ticket.refresh_from_db()
+        assert ticket.requester == dana
+
+    def test_an_agents_message_stays_with_the_requester(self, ticket, carol, dana):
+        answer = actions.reply(ticket=ticket, acting_user=carol, body="Which order do you mean?")
+        new = actions.split(message=answer, acting_user=carol)
+        assert new.requester == dana
+        assert list(new.messages.all()) == [answer]
+
     def test_it_refuses_to_split_the_only_message(self, ticket, carol):
         with pytest.raises(ValidationError, match="only message"):
             actions.split(message=ticket.messages.get(), acting_user=carol)
