@@ -92,3 +92,31 @@ class TestLinkWording:
             ticket.number,
             team_mate.number,
         }
+
+
+@pytest.mark.django_db
+class TestNotFound:
+    def test_a_hidden_attachment_reads_as_a_missing_one(self, api_as, bob, carol, ticket, dana):
+        actions.reply(
+            ticket=ticket, author_contact=dana, body="Log", attachments=[Upload("a.log", b"x")]
+        )
+        attachment = Attachment.objects.get()
+        assert api_as(carol).get(f"/attachments/{attachment.pk}").status_code == 200
+        for pk in (attachment.pk, attachment.pk + 1000):
+            response = api_as(bob).get(f"/attachments/{pk}")
+            assert (response.status_code, response.json()) == (
+                404,
+                {"detail": "No such attachment."},
+            )
+
+    def test_a_message_of_another_ticket_is_not_found_on_this_one(
+        self, api_as, carol, ticket, own, eve
+    ):
+        second = actions.reply(ticket=own, author_contact=eve, body="More")
+        wrong = api_as(carol).post(f"/tickets/{ticket.number}/messages/{second.pk}/split", {})
+        assert (wrong.status_code, wrong.json()) == (
+            404,
+            {"detail": "No such message on this ticket."},
+        )
+        right = api_as(carol).post(f"/tickets/{own.number}/messages/{second.pk}/split", {})
+        assert right.status_code == 201, right.content
