@@ -1,19 +1,24 @@
 """A small mutation sampler: which changes to a module do its app's tests fail to notice?
 
     nice -n 15 uv run python bench/mutate.py helpline/tickets/access.py helpline/tickets \
-        [--sample 40] [--seed 12] [--timeout 300] [--only 3,17] [--list]
+        [--sample 40] [--seed 12] [--timeout S [--skip-clean-run]] [--tree DIR] \
+        [--only 3,17] [--list]
 
 It lists every mutation site of the module (comparison and boolean flips, `and`/`or`,
 `is`/`is not`, `in`/`not in`, `not x` -> `x`, a call statement removed, a constant or
-`None` swapped, a returned value replaced by `None`), draws `--sample` of them with a
-fixed seed (the same sample on every run, so before/after scores compare), and runs
+`None` swapped, a returned value replaced by `None`; docstrings, annotations and `None`
+defaults are left alone), draws `--sample` of them with a fixed seed (the same sample
+on every run of the same source, so before/after scores compare), and runs
 `pytest -x -q` on the given tests once per mutant. A mutant is *killed* when the tests
 fail (or time out), *survived* when they pass. Survivors are printed with their line
 and mutation.
 
-The mutants run in a copy of the work tree (a temporary folder), with this tree's
-Python, so the tree itself is never modified and a crash leaves nothing behind.
-Without DATABASE_URL the tests run on SQLite, as they should here: CPU is scarce.
+The mutants run in a copy of `--tree` (default: this work tree; give an unpacked
+`git archive` of an older commit to score its tests) in a temporary folder, with this
+tree's Python, so no tree is ever modified and a crash leaves nothing behind. Without
+DATABASE_URL the tests run on SQLite, as they should here: CPU is scarce. Test paths
+are run in the order given and pytest skips a file named twice, so naming the likeliest
+killers before the app's folder makes killed mutants cheaper without changing a result.
 """
 
 import argparse

@@ -1,8 +1,11 @@
+from datetime import timedelta
+
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 
 from helpline.tickets import actions
-from helpline.tickets.models import EventKind, LinkKind, TicketLink
+from helpline.tickets.models import EventKind, LinkKind, Ticket, TicketLink
 
 
 @pytest.fixture
@@ -98,3 +101,33 @@ class TestLinks:
         actions.link(source=ticket, target=other, kind="related", acting_user=carol)
         with pytest.raises(ValidationError, match="already linked"):
             actions.link(source=other, target=ticket, kind="related", acting_user=carol)
+
+
+@pytest.mark.django_db
+class TestBothTicketsMoveUpTheList:
+    """The list sorts by `updated_at`: a change between two tickets touches both."""
+
+    @pytest.fixture
+    def later(self, ticket, other):
+        moment = ticket.updated_at + timedelta(hours=1)
+        with time_machine.travel(moment, tick=False):
+            yield moment
+
+    def updated(self, *tickets: Ticket) -> list:
+        return [Ticket.objects.get(pk=t.pk).updated_at for t in tickets]
+
+    def test_a_merge_touches_both(self, ticket, other, carol, later):
+        actions.merge(source=ticket, target=other, acting_user=carol)
+        assert self.updated(ticket, other) == [later, later]
+
+    @pytest.mark.parametrize("kind", ["related", "child", "duplicate"])
+    def test_a_link_touches_both(self, ticket, other, carol, later, kind):
+        actions.link(source=ticket, target=other, kind=kind, acting_user=carol)
+        assert self.updated(ticket, other) == [later, later]
+
+    def test_a_split_touches_the_source(self, ticket, carol, dana):
+        message = actions.reply(ticket=ticket, author_contact=dana, body="Another thing")
+        later = Ticket.objects.get(pk=ticket.pk).updated_at + timedelta(hours=1)
+        with time_machine.travel(later, tick=False):
+            new = actions.split(message=message, acting_user=carol)
+        assert self.updated(ticket, new) == [later, later]
