@@ -67,7 +67,11 @@ def _raw_html_parts(entry: dict) -> list[str]:
     raw = email.message_from_bytes(
         (CORPUS / entry["file"]).read_bytes(), policy=email.policy.default
     )
-    return [_decoded(part) for part in raw.walk() if part.get_content_type() == "text/html"]
+    return [
+        _decoded(part)
+        for part in raw.walk()
+        if part.get_content_type() == "text/html" and part.get_content_disposition() != "attachment"
+    ]
 
 
 def _decoded(part: Message) -> str:
