@@ -31,6 +31,7 @@ def run_workers(count: int) -> None:
         thread.start()
     for thread in threads:
         thread.join(timeout=120)
+        assert not thread.is_alive(), "a thread did not finish in 120 s"
 
 
 @pytest.mark.django_db(transaction=True)
@@ -80,6 +81,7 @@ def test_two_schedulers_enqueue_a_due_job_once():
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
+        assert not thread.is_alive(), "a thread did not finish in 60 s"
     enqueued = sorted(name for names in results for name in names)
     assert enqueued == sorted(job.name for job in schedule.jobs())
     assert DBTaskResult.objects.count() == len(schedule.jobs())

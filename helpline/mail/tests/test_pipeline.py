@@ -212,6 +212,31 @@ class TestThreading:
         inbound = deliver(raw_email(to=to, subject="no number here"), mailbox)
         assert (inbound.ticket, inbound.placement) == (ticket, "reply token")
 
+    @pytest.mark.parametrize("cited_by", ["subject token", "reply token"])
+    def test_mail_citing_a_merged_ticket_goes_where_it_was_merged(
+        self, mailbox, ticket, carol, dana, cited_by
+    ):
+        from helpline.tickets import actions as ticket_actions
+
+        middle, last = (
+            ticket_actions.create_ticket(
+                acting_user=None, requester=dana, subject=subject, body="b", team=ticket.team
+            )
+            for subject in ("Middle", "Last")
+        )
+        ticket_actions.merge(source=ticket, target=middle, acting_user=carol)
+        ticket_actions.merge(source=middle, target=last, acting_user=carol)
+        if cited_by == "subject token":
+            raw = raw_email(subject=f"Re: [#{ticket.number}] Printer")
+        else:
+            raw = raw_email(
+                to=f"support+{reply_token(ticket.number, 'dana@northwind.example')}@helpline.example"
+            )
+        inbound = deliver(raw, mailbox)
+        assert inbound.result == InboundResult.APPENDED
+        assert inbound.ticket == last
+        assert inbound.placement.startswith(cited_by)
+
     def test_a_subject_token_appends(self, mailbox, ticket):
         inbound = deliver(raw_email(subject=f"Re: [#{ticket.number}] Printer"), mailbox)
         assert inbound.ticket == ticket
@@ -358,17 +383,30 @@ class TestSpoofing:
         )
         assert forged.ticket != first.ticket
         assert first.ticket.messages.count() == 1
+        # Not dropped: the stranger's mail is a ticket of its own.
+        assert forged.result == InboundResult.CREATED
+        assert forged.ticket.requester.primary_email == "eve@globex.example"
 
     def test_a_forged_token_is_refused(self, mailbox, ticket):
         to = f"support+{ticket.number}.aaaaaaaaaaaaaaaa@helpline.example"
         inbound = deliver(raw_email(to=to, subject="hello"), mailbox)
         assert inbound.ticket != ticket
+        assert ticket.messages.count() == 1
+        # Not dropped: it becomes a new ticket, as mail without any token would.
+        assert inbound.result == InboundResult.CREATED
+        assert (inbound.ticket.subject, inbound.ticket.requester) == ("hello", ticket.requester)
+        assert inbound.ticket_message.body_text == "It started smoking."
 
     def test_a_forged_agent_from_without_token_is_not_an_agent_reply(self, mailbox, ticket, carol):
         raw = raw_email(sender=f"Carol <{carol.email}>", subject=f"Re: [#{ticket.number}]")
         inbound = deliver(raw, mailbox)
         assert inbound.ticket != ticket
         assert not Message.objects.filter(author_user=carol).exists()
+        # Not dropped: a new ticket from a contact with her address, linked to the one cited.
+        assert inbound.result == InboundResult.CREATED
+        assert inbound.placement == f"new: sender not a participant of #{ticket.number}"
+        assert inbound.ticket_message.author_contact.primary_email == carol.email
+        assert ticket.messages.count() == 1
 
     def test_an_agent_replying_with_our_token_is_an_agent_reply(self, mailbox, ticket, carol):
         """Only with the mailbox setting and a verified DKIM signature: tests/test_reply_security.py."""

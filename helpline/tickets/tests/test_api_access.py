@@ -141,10 +141,17 @@ class TestAgentWithoutRights:
         assert response.status_code == 302
         assert response["Location"].startswith("/login/")
 
-    def test_it_does_not_show_hidden_linked_tickets(self, api_as, bob, carol, hidden, own):
+    def test_it_does_not_show_hidden_linked_tickets(self, api_as, bob, carol, hidden, own, eve):
+        team_mate = actions.create_ticket(
+            acting_user=None, requester=eve, subject="Refund", body="r", team=own.team
+        )
         actions.link(source=own, target=hidden, kind="related", acting_user=carol)
-        assert api_as(carol).get(f"/tickets/{own.number}").json()["links"] != []
-        assert api_as(bob).get(f"/tickets/{own.number}").json()["links"] == []
+        actions.link(source=team_mate, target=own, kind="child", acting_user=carol)
+        as_carol = api_as(carol).get(f"/tickets/{own.number}").json()["links"]
+        assert {link["ticket"] for link in as_carol} == {hidden.number, team_mate.number}
+        assert api_as(bob).get(f"/tickets/{own.number}").json()["links"] == [
+            {"kind": "child", "direction": "in", "ticket": team_mate.number, "subject": "Refund"}
+        ]
 
     def test_it_answers_a_saved_team_change_with_the_ticket(self, api_as, bob, own, tech_team):
         response = api_as(bob).patch(f"/tickets/{own.number}", {"team_id": tech_team.pk})
@@ -205,6 +212,14 @@ class TestBobsList:
         listed = self.numbers(api_as(bob).get("/tickets", **params))
         hidden = {cast["hidden"].number, cast["assigned-to-carol"].number}
         assert hidden.isdisjoint(listed)
+        # What he does get is exactly what the filter finds among the tickets he may see.
+        his = {cast[k].number for k in ("own", "no-team", "assigned-to-bob")}
+        everyone_matching = self.numbers(api_as(carol).get("/tickets", **params))
+        assert sorted(listed) == sorted(his.intersection(everyone_matching))
+
+    def test_a_filter_still_finds_his_own_tickets(self, api_as, bob, tech_team, cast):
+        listed = self.numbers(api_as(bob).get("/tickets", team=tech_team.pk))
+        assert listed == [cast["assigned-to-bob"].number]
 
     def test_it_pages_through_the_same_tickets(self, api_as, bob, cast):
         api, seen, cursor = api_as(bob), [], None

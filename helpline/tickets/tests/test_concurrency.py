@@ -28,6 +28,7 @@ def at_once(*writes: Callable[[], object]) -> list[BaseException]:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
+        assert not thread.is_alive(), "a thread did not finish in 60 s"
     return errors
 
 

@@ -2,6 +2,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from helpline.tickets import actions
@@ -24,7 +25,40 @@ class TestCreate:
         message = ticket.messages.get()
         assert message.author_contact == dana
         assert message.body_html == "<p>It started smoking after the update.</p>"
+        assert (ticket.language, ticket.priority, ticket.channel) == ("", "normal", "email")
         assert kinds(ticket) == [EventKind.CREATED]
+
+    @pytest.mark.parametrize("by", ["agent", "requester"])
+    def test_it_credits_the_first_message_to_whom_the_agent_says(self, dana, carol, by):
+        created = actions.create_ticket(
+            acting_user=carol, requester=dana, subject="Phoned in", body="Dana called.",
+            message_author=by,
+        )  # fmt: skip
+        message = created.messages.get()
+        event = created.events.get(kind=EventKind.CREATED)
+        if by == "agent":
+            assert (message.author_user, message.author_contact) == (carol, None)
+            assert (event.actor_user, event.actor_contact) == (carol, None)
+        else:
+            assert (message.author_user, message.author_contact) == (None, dana)
+            assert (event.actor_user, event.actor_contact) == (carol, dana)
+
+    def test_without_an_acting_agent_the_requester_wrote_it(self, dana):
+        created = actions.create_ticket(
+            acting_user=None, requester=dana, subject="S", body="B", message_author="agent"
+        )
+        message = created.messages.get()
+        assert (message.author_user, message.author_contact) == (None, dana)
+
+    def test_a_closed_ticket_refuses_changes_and_says_what_to_do(self, ticket, carol):
+        actions.update_ticket(ticket=ticket, acting_user=carol, status=status("closed"))
+        with pytest.raises(ValidationError) as refused:
+            actions.update_ticket(ticket=ticket, acting_user=carol, priority="urgent")
+        assert refused.value.message_dict == {
+            "ticket": [f"#{ticket.number} is closed and cannot be changed; open a follow-up."]
+        }
+        ticket.refresh_from_db()
+        assert (ticket.status.slug, ticket.priority) == ("closed", "normal")
 
     def test_an_assigned_new_ticket_starts_open(self, dana, carol):
         created = actions.create_ticket(

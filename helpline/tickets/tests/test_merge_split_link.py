@@ -1,8 +1,11 @@
+from datetime import timedelta
+
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 
 from helpline.tickets import actions
-from helpline.tickets.models import EventKind, LinkKind, TicketLink
+from helpline.tickets.models import EventKind, LinkKind, Ticket, TicketLink
 
 
 @pytest.fixture
@@ -55,6 +58,20 @@ class TestSplit:
         assert ticket.events.filter(kind=EventKind.SPLIT_TO).get().data["ticket"] == new.number
         assert new.events.filter(kind=EventKind.SPLIT_FROM).get().data["ticket"] == ticket.number
 
+    def test_a_message_from_someone_else_becomes_their_ticket(self, ticket, carol, dana, eve):
+        ticket.ccs.add(eve)
+        from_eve = actions.reply(ticket=ticket, author_contact=eve, body="Also: my own order")
+        new = actions.split(message=from_eve, acting_user=carol)
+        assert new.requester == eve
+        ticket.refresh_from_db()
+        assert ticket.requester == dana
+
+    def test_an_agents_message_stays_with_the_requester(self, ticket, carol, dana):
+        answer = actions.reply(ticket=ticket, acting_user=carol, body="Which order do you mean?")
+        new = actions.split(message=answer, acting_user=carol)
+        assert new.requester == dana
+        assert list(new.messages.all()) == [answer]
+
     def test_it_refuses_to_split_the_only_message(self, ticket, carol):
         with pytest.raises(ValidationError, match="only message"):
             actions.split(message=ticket.messages.get(), acting_user=carol)
@@ -84,3 +101,33 @@ class TestLinks:
         actions.link(source=ticket, target=other, kind="related", acting_user=carol)
         with pytest.raises(ValidationError, match="already linked"):
             actions.link(source=other, target=ticket, kind="related", acting_user=carol)
+
+
+@pytest.mark.django_db
+class TestBothTicketsMoveUpTheList:
+    """The list sorts by `updated_at`: a change between two tickets touches both."""
+
+    @pytest.fixture
+    def later(self, ticket, other):
+        moment = ticket.updated_at + timedelta(hours=1)
+        with time_machine.travel(moment, tick=False):
+            yield moment
+
+    def updated(self, *tickets: Ticket) -> list:
+        return [Ticket.objects.get(pk=t.pk).updated_at for t in tickets]
+
+    def test_a_merge_touches_both(self, ticket, other, carol, later):
+        actions.merge(source=ticket, target=other, acting_user=carol)
+        assert self.updated(ticket, other) == [later, later]
+
+    @pytest.mark.parametrize("kind", ["related", "child", "duplicate"])
+    def test_a_link_touches_both(self, ticket, other, carol, later, kind):
+        actions.link(source=ticket, target=other, kind=kind, acting_user=carol)
+        assert self.updated(ticket, other) == [later, later]
+
+    def test_a_split_touches_the_source(self, ticket, carol, dana):
+        message = actions.reply(ticket=ticket, author_contact=dana, body="Another thing")
+        later = Ticket.objects.get(pk=ticket.pk).updated_at + timedelta(hours=1)
+        with time_machine.travel(later, tick=False):
+            new = actions.split(message=message, acting_user=carol)
+        assert self.updated(ticket, new) == [later, later]

@@ -53,11 +53,19 @@ class TestTicketPage:
         mine = actions.create_ticket(
             acting_user=None, requester=dana, subject="Visible to Bob", body="x", team=success_team
         )
-        actions.link_system(source=mine, target=ticket, kind="related")
-        assert (
-            "Printer on fire" not in signed_in(bob).get(f"/tickets/{mine.number}/").content.decode()
+        also_mine = actions.create_ticket(
+            acting_user=None, requester=dana, subject="Also Bob's", body="y", team=success_team
         )
-        assert "Related to" in signed_in(carol).get(f"/tickets/{mine.number}/").content.decode()
+        actions.link_system(source=mine, target=ticket, kind="related")
+        actions.link_system(source=mine, target=also_mine, kind="related")
+        visible = f'Related to <a href="/tickets/{also_mine.number}/">#{also_mine.number} Also Bob'
+        hidden = f'Related to <a href="/tickets/{ticket.number}/">#{ticket.number} Printer on fire'
+        bobs_page = signed_in(bob).get(f"/tickets/{mine.number}/").content.decode()
+        assert visible in bobs_page
+        assert "Printer on fire" not in bobs_page
+        carols_page = signed_in(carol).get(f"/tickets/{mine.number}/").content.decode()
+        assert visible in carols_page
+        assert hidden in carols_page
 
     def test_remote_html_cannot_run_script(self, carol, ticket, dana):
         actions.reply(
@@ -70,9 +78,18 @@ class TestTicketPage:
         assert "onclick" not in page
         assert "onerror" not in page
 
-    def test_the_home_page_lists_recent_tickets_the_agent_may_see(self, bob, carol, ticket):
-        assert f'href="/tickets/{ticket.number}/"' in signed_in(carol).get("/").content.decode()
-        assert f'href="/tickets/{ticket.number}/"' not in signed_in(bob).get("/").content.decode()
+    def test_the_home_page_lists_recent_tickets_the_agent_may_see(
+        self, bob, carol, ticket, dana, success_team
+    ):
+        bobs = actions.create_ticket(
+            acting_user=None, requester=dana, subject="Bob's", body="x", team=success_team
+        )
+        carols_home = signed_in(carol).get("/").content.decode()
+        assert f'href="/tickets/{ticket.number}/"' in carols_home
+        assert f'href="/tickets/{bobs.number}/"' in carols_home
+        bobs_home = signed_in(bob).get("/").content.decode()
+        assert f'href="/tickets/{bobs.number}/"' in bobs_home
+        assert f'href="/tickets/{ticket.number}/"' not in bobs_home
 
 
 @pytest.mark.django_db

@@ -5,6 +5,7 @@ from helpline import demo
 from helpline.accounts.models import Team, User
 from helpline.contacts.models import Contact, Organization
 from helpline.mail.models import InboundEmail, Mailbox, OutboundEmail
+from helpline.tickets.actions import create_ticket
 from helpline.tickets.models import (
     Attachment,
     Blob,
@@ -32,6 +33,18 @@ def seeded(django_db_setup, django_db_blocker):
         # that creates the same team or category fails on a unique name.
         for model in DEMO_MODELS:
             model._default_manager.all().delete()
+
+
+# Before TestDemo on purpose: its module-wide seed stays until the module ends.
+@pytest.mark.django_db
+def test_it_knows_a_desk_without_demo_data_is_not_seeded(alice, dana, tech_team):
+    assert not demo.is_seeded()  # agents and contacts of one's own are not the demo
+    demo_agent = User.objects.create_user(demo.AGENTS[0][1], "x", name="Sam")
+    assert demo.is_seeded()
+    demo_agent.delete()
+    assert not demo.is_seeded()
+    create_ticket(acting_user=None, requester=dana, subject="Mine", body="x", team=tech_team)
+    assert demo.is_seeded()
 
 
 @pytest.mark.django_db
