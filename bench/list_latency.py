@@ -106,7 +106,7 @@ def analyze() -> None:
 
 def add_deep_cursor(depth: int) -> None:
     """A variant that starts after the `depth` newest tickets, as if following next_cursor."""
-    from helpline.api.pagination import encode_cursor
+    from helpline.lib.pagination import encode_cursor
     from helpline.tickets.models import Ticket
 
     row = Ticket.objects.order_by("-updated_at", "-id").values("updated_at", "id")[depth - 1]

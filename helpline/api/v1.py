@@ -9,8 +9,8 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 
 from helpline.accounts.access import NoPermission
+from helpline.accounts.api_auth import AgentSession, TokenAuth, challenge
 from helpline.api import contract
-from helpline.api.auth import AgentSession, TokenAuth, challenge
 from helpline.api.openapi import add_error_responses
 from helpline.contacts.api import router as contacts_router
 from helpline.lib.csp import allow_data_images

@@ -9,10 +9,10 @@ from ninja import Field, Query, Router, Schema
 from ninja import Status as Respond
 
 from helpline.accounts.access import check_can_edit
-from helpline.api.auth import agent
-from helpline.api.pagination import MAX_LIMIT, after_id_cursor, page
+from helpline.accounts.api_auth import agent
 from helpline.contacts import access, actions
 from helpline.contacts.models import Contact, IdentityKind, Organization
+from helpline.lib.pagination import MAX_LIMIT, after_id_cursor, page
 from helpline.lib.schemas import DbId, InputSchema, SearchText
 
 router = Router(tags=["contacts"])

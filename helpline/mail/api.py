@@ -3,7 +3,7 @@
 from django.http import HttpRequest
 from ninja import Router
 
-from helpline.api.auth import agent
+from helpline.accounts.api_auth import agent
 from helpline.lib.schemas import DbId
 from helpline.mail import actions
 from helpline.tickets import access

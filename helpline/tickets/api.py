@@ -16,12 +16,12 @@ from ninja.errors import ValidationError as NinjaValidationError
 from pydantic import create_model
 
 from helpline.accounts.access import check_can_edit
+from helpline.accounts.api_auth import agent
 from helpline.accounts.models import Team, User
-from helpline.api.auth import agent
-from helpline.api.errors import fields_as
-from helpline.api.pagination import MAX_LIMIT, after_sort_cursor, page
 from helpline.contacts.actions import find_or_create_contact
 from helpline.contacts.models import Contact
+from helpline.lib.errors import fields_as
+from helpline.lib.pagination import MAX_LIMIT, after_sort_cursor, page
 from helpline.lib.schemas import DbId
 from helpline.lib.text import refuse_unsafe
 from helpline.tickets import access, actions, search
