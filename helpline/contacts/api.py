@@ -2,7 +2,6 @@
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
@@ -12,6 +11,7 @@ from helpline.accounts.access import check_can_edit
 from helpline.accounts.api_auth import agent
 from helpline.contacts import access, actions
 from helpline.contacts.models import Contact, IdentityKind, Organization
+from helpline.lib.lookups import named_row
 from helpline.lib.pagination import MAX_LIMIT, after_id_cursor, page
 from helpline.lib.schemas import DbId, InputSchema, SearchText
 
@@ -95,12 +95,10 @@ class ContactFilters(Schema):
 
 def _organization(pk: int | None, field: str = "organization_id") -> Organization | None:
     """An organisation named in a request: unknown is a field error (422), not a 404."""
-    if pk is None:
-        return None
-    organization = Organization.objects.filter(pk=pk).first()
-    if organization is None:
-        raise ValidationError({field: f"No organisation has id {pk}."})
-    return organization
+    return named_row(
+        Organization.objects.all(), field=field, value=pk,
+        missing=lambda: f"No organisation has id {pk}.",
+    )  # fmt: skip
 
 
 @router.get("/contacts", response=ContactPage, summary="List or search contacts")

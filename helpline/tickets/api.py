@@ -21,6 +21,7 @@ from helpline.accounts.models import Team, User
 from helpline.contacts.actions import find_or_create_contact
 from helpline.contacts.models import Contact
 from helpline.lib.errors import fields_as
+from helpline.lib.lookups import named_row
 from helpline.lib.pagination import MAX_LIMIT, after_sort_cursor, page
 from helpline.lib.schemas import DbId
 from helpline.lib.text import refuse_unsafe
@@ -118,40 +119,33 @@ def list_tickets(request: HttpRequest, params: Query[TicketListQuery]) -> dict[s
 
 
 def _status(slug: str | None) -> Status | None:
-    if slug is None:
-        return None
-    status = Status.objects.filter(slug=refuse_unsafe(slug, "status")).first()
-    if status is None:
-        known = ", ".join(Status.objects.values_list("slug", flat=True))
-        raise ValidationError({"status": f"{slug!r} is not a status. Known: {known}."})
-    return status
+    return named_row(
+        Status.objects.all(), field="status", lookup="slug",
+        value=None if slug is None else refuse_unsafe(slug, "status"),
+        missing=lambda: f"{slug!r} is not a status. Known: "
+        f"{', '.join(Status.objects.values_list('slug', flat=True))}.",
+    )  # fmt: skip
 
 
 def _category(name: str | None) -> Category | None:
-    if not name:
-        return None
-    category = Category.objects.filter(name__iexact=refuse_unsafe(name, "category")).first()
-    if category is None:
-        raise ValidationError({"category": f"{name!r} is not a category."})
-    return category
+    return named_row(
+        Category.objects.all(), field="category", lookup="name__iexact",
+        value=refuse_unsafe(name, "category") if name else None,  # "" clears it
+        missing=lambda: f"{name!r} is not a category.",
+    )  # fmt: skip
 
 
 def _assignee(pk: int | None) -> User | None:
-    if pk is None:
-        return None
-    user = User.objects.filter(pk=pk, is_active=True).first()
-    if user is None:
-        raise ValidationError({"assignee_id": f"No active agent has id {pk}."})
-    return user
+    return named_row(
+        User.objects.filter(is_active=True), field="assignee_id", value=pk,
+        missing=lambda: f"No active agent has id {pk}.",
+    )  # fmt: skip
 
 
 def _team(pk: int | None) -> Team | None:
-    if pk is None:
-        return None
-    team = Team.objects.filter(pk=pk).first()
-    if team is None:
-        raise ValidationError({"team_id": f"No team has id {pk}."})
-    return team
+    return named_row(
+        Team.objects.all(), field="team_id", value=pk, missing=lambda: f"No team has id {pk}."
+    )
 
 
 def _uploads(items: list[AttachmentIn]) -> list[Upload]:
