@@ -60,6 +60,15 @@ class TestCreate:
         ticket.refresh_from_db()
         assert (ticket.status.slug, ticket.priority) == ("closed", "normal")
 
+    @pytest.mark.parametrize("field", ["priority", "type"])
+    def test_it_names_the_field_of_an_unknown_choice(self, dana, field):
+        with pytest.raises(ValidationError) as refused:
+            actions.create_ticket(
+                acting_user=None, requester=dana, subject="S", body="B", **{field: "bogus"}
+            )
+        assert list(refused.value.message_dict) == [field]
+        assert refused.value.message_dict[field][0].startswith("'bogus' is not one of: ")
+
     def test_an_assigned_new_ticket_starts_open(self, dana, carol):
         created = actions.create_ticket(
             acting_user=carol, requester=dana, subject="Hi", body="Hello", assignee=carol
