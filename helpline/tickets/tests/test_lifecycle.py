@@ -1,4 +1,5 @@
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import time_machine
@@ -62,10 +63,9 @@ class TestCreate:
 
     @pytest.mark.parametrize("field", ["priority", "type"])
     def test_it_names_the_field_of_an_unknown_choice(self, dana, field):
+        choice: dict[str, Any] = {field: "bogus"}
         with pytest.raises(ValidationError) as refused:
-            actions.create_ticket(
-                acting_user=None, requester=dana, subject="S", body="B", **{field: "bogus"}
-            )
+            actions.create_ticket(acting_user=None, requester=dana, subject="S", body="B", **choice)
         assert list(refused.value.message_dict) == [field]
         assert refused.value.message_dict[field][0].startswith("'bogus' is not one of: ")
 
