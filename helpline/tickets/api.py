@@ -112,7 +112,7 @@ def list_tickets(request: HttpRequest, params: Query[TicketListQuery]) -> dict[s
     rows = [found[pk] for pk in ids]
     items, next_cursor = page(rows, limit, lambda t: [sort.name, getattr(t, sort.field), t.pk])
     if filters.text:
-        snippets = search.snippets(items, filters.text)
+        snippets = search.snippets(items, filters.text, public_only=not access.sees_internals(user))
         for ticket in items:
             ticket.search_snippet = snippets.get(ticket.pk)
     return {"items": items, "next_cursor": next_cursor}

@@ -26,7 +26,8 @@ from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils.translation import gettext as _
 
 from helpline.accounts.models import User
-from helpline.tickets import search
+from helpline.contacts.viewers import Viewer
+from helpline.tickets import access, search
 from helpline.tickets.models import (
     Category,
     Channel,
@@ -100,7 +101,7 @@ class Filter:
     name: str
     help: str
     parse: Callable[[str, str], Parsed]
-    narrow: Callable[[QuerySet[Ticket], list[Parsed], User | None], QuerySet[Ticket]]
+    narrow: Callable[[QuerySet[Ticket], list[Parsed], Viewer | None], QuerySet[Ticket]]
     many: bool = False  # several values, ORed
 
 
@@ -130,9 +131,9 @@ def _categories() -> list[str]:
 
 def _field_in(
     lookup: str,
-) -> Callable[[QuerySet[Ticket], list[Parsed], User | None], QuerySet[Ticket]]:
+) -> Callable[[QuerySet[Ticket], list[Parsed], Viewer | None], QuerySet[Ticket]]:
     def narrow(
-        tickets: QuerySet[Ticket], values: list[Parsed], viewer: User | None
+        tickets: QuerySet[Ticket], values: list[Parsed], viewer: Viewer | None
     ) -> QuerySet[Ticket]:
         return tickets.filter(**{f"{lookup}__in": values})
 
@@ -148,14 +149,15 @@ def _parse_assignee(raw: str, name: str) -> int | str:
 
 
 def _by_assignee(
-    tickets: QuerySet[Ticket], values: list[Parsed], viewer: User | None
+    tickets: QuerySet[Ticket], values: list[Parsed], viewer: Viewer | None
 ) -> QuerySet[Ticket]:
     condition = Q()
     for value in values:
         if value == "none":
             condition |= Q(assignee__isnull=True)
         elif value == "me":
-            condition |= Q(assignee_id=viewer.pk if viewer else None)
+            # "me" is an agent; for anyone else it names no one.
+            condition |= Q(assignee_id=viewer.pk if isinstance(viewer, User) else None)
         else:
             condition |= Q(assignee_id=value)
     return tickets.filter(condition)
@@ -169,7 +171,7 @@ def _parse_tag(raw: str, name: str) -> str:
 
 
 def _by_tags(
-    tickets: QuerySet[Ticket], values: list[Parsed], viewer: User | None
+    tickets: QuerySet[Ticket], values: list[Parsed], viewer: Viewer | None
 ) -> QuerySet[Ticket]:
     # A subquery, not a join: a ticket with two of the tags is listed once.
     return tickets.filter(
@@ -177,9 +179,11 @@ def _by_tags(
     )
 
 
-def _from(lookup: str) -> Callable[[QuerySet[Ticket], list[Parsed], User | None], QuerySet[Ticket]]:
+def _from(
+    lookup: str,
+) -> Callable[[QuerySet[Ticket], list[Parsed], Viewer | None], QuerySet[Ticket]]:
     def narrow(
-        tickets: QuerySet[Ticket], values: list[Parsed], viewer: User | None
+        tickets: QuerySet[Ticket], values: list[Parsed], viewer: Viewer | None
     ) -> QuerySet[Ticket]:
         return tickets.filter(**{lookup: values[0]})
 
@@ -191,9 +195,13 @@ def _parse_end(raw: str, name: str) -> datetime:
 
 
 def _by_text(
-    tickets: QuerySet[Ticket], values: list[Parsed], viewer: User | None
+    tickets: QuerySet[Ticket], values: list[Parsed], viewer: Viewer | None
 ) -> QuerySet[Ticket]:
-    return search.matching(tickets, values[0]) if values[0] else tickets
+    if not values[0]:
+        return tickets
+    # Internal notes match only for viewers who may read them.
+    public_only = viewer is None or not access.sees_internals(viewer)
+    return search.matching(tickets, values[0], public_only=public_only)
 
 
 FILTERS: dict[str, Filter] = {
@@ -316,7 +324,7 @@ class TicketFilter:
             params={n: v if len(v) > 1 else v[0] for n, v in raw.items() if n not in extra},
         )
 
-    def apply(self, tickets: QuerySet[Ticket], *, viewer: User | None) -> QuerySet[Ticket]:
+    def apply(self, tickets: QuerySet[Ticket], *, viewer: Viewer | None) -> QuerySet[Ticket]:
         """These tickets narrowed by every filter, in this filter's order.
 
         `tickets` are the ones the viewer may see; nothing here widens them."""

@@ -134,3 +134,19 @@ def test_a_message_is_loaded_only_through_a_viewer_who_may_read_it(scene, carol,
     with pytest.raises(Http404):
         access.message_for(dana, ticket, note.pk)
     assert access.message_for(dana, ticket, scene["reply"].pk) == scene["reply"]
+
+
+@pytest.mark.django_db
+def test_free_text_matches_notes_only_for_viewers_who_may_read_them(scene, carol, dana):
+    from helpline.tickets.filters import TicketFilter
+
+    def found(viewer, text: str) -> list[int]:
+        filters = TicketFilter.from_params({"q": text})
+        tickets = filters.apply(access.tickets_for(viewer), viewer=viewer)
+        return list(tickets.values_list("number", flat=True))
+
+    number = scene["ticket"].number
+    assert found(carol, "plan") == [number]  # only in the internal note
+    assert found(dana, "plan") == []
+    assert found(dana, "fix") == [number]  # the public reply
+    assert found(LinkHolder(scene["ticket"].pk), "plan") == []
