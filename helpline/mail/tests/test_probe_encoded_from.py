@@ -62,3 +62,31 @@ def test_it_does_not_take_a_hidden_agent_address_as_the_agent(
     assert inbound.ticket_message is not None
     assert inbound.ticket_message.author_user is None
     assert TRUSTED not in inbound.placement or "from agent" not in inbound.placement
+
+
+# A second variant of the same differential: two From headers. Helpline reads the topmost. DKIM signs and verifies
+# the bottom-most From (RFC 6376 5.4.2, 8.15), so Mallory's own signed mail with a
+# `From: carol@…` added on top still verifies as dkim=pass header.d=helpline.test at
+# many receiving servers; Helpline reads the topmost one.
+def test_it_does_not_take_an_added_topmost_from_as_the_sender(carol):
+    mail = raw(MALLORY, "support@helpline.example", [])
+    mail = mail.replace(b"From: ", f"From: {carol.email}\r\nFrom: ".encode(), 1)
+    try:
+        parsed = parse(mail)
+    except Exception:  # refusing such a message (quarantine) is a fine answer too
+        return
+    assert parsed.from_address != carol.email
+    assert parsed.from_address == MALLORY
+
+
+@pytest.mark.django_db
+def test_it_does_not_take_a_mail_with_two_froms_as_the_agent(
+    smtp, agents_by_email, conversation, carol
+):
+    to = reply_address_of(smtp, DANA)
+    mail = raw(MALLORY, to, [VERIFIED_CAROL])
+    mail = mail.replace(b"From: ", f"From: {carol.email}\r\nFrom: ".encode(), 1)
+    deliver(mail, agents_by_email)
+    assert not Message.objects.filter(author_user=carol, body_text__startswith="Refund").exists()
+    # (the positive case, her own verified mail, is TestAgentsByEmail's first test)
+    assert Message.objects.filter(ticket=conversation, author_user=None).exists()
