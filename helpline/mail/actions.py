@@ -16,7 +16,7 @@ from helpline.accounts.models import User
 from helpline.contacts.actions import find_or_create_contact, mark_undeliverable
 from helpline.lib import clock
 from helpline.lib.html import sanitise
-from helpline.lib.text import human_size
+from helpline.lib.text import clean_text, human_size
 from helpline.mail.models import (
     PLAIN_MESSAGE_ID_MAX,
     AwaitedMessage,
@@ -215,17 +215,23 @@ def _finish(
 
 def _body(parsed: ParsedEmail) -> tuple[str, str | None]:
     """(shown text, shown html): the reply without its quotes, when they could be cut."""
-    full_text = parsed.text.strip() or "(no text)"
-    shown = parsed.reply_text or full_text
+    full_text = _readable(parsed.text)
+    shown = _readable(parsed.reply_text) if parsed.reply_text else full_text
     if shown == full_text:  # nothing was cut: the HTML shows the same message
         return shown, parsed.html or None
     return shown, None
 
 
+def _readable(text: str) -> str:
+    """The text as it will be stored (control characters go), or a placeholder when
+    nothing readable is left: a mail of nothing but control characters is still mail."""
+    return clean_text(text).strip() or "(no text)"
+
+
 def _keep_full_original(inbound: InboundEmail, parsed: ParsedEmail, message: Message) -> None:
     """When quotes were cut for display, the whole message stays one click away."""
-    full_text = parsed.text.strip() or "(no text)"
-    if (parsed.reply_text or full_text) == full_text:
+    full_text = _readable(parsed.text)
+    if (_readable(parsed.reply_text) if parsed.reply_text else full_text) == full_text:
         return
     inbound.full_text = full_text
     if parsed.html:

@@ -69,7 +69,7 @@ def decode_header_value(raw: str | None) -> str:
     as bytes before decoding, so a character split across two words survives."""
     if not raw:
         return ""
-    raw = _undo_surrogates(str(raw))
+    raw = undo_surrogates(str(raw))
     try:
         chunks = decode_header(raw)
     except (ValueError, LookupError, AssertionError, HeaderParseError):
@@ -81,7 +81,7 @@ def decode_header_value(raw: str | None) -> str:
     return " ".join(text.replace("\x00", "").split())
 
 
-def _undo_surrogates(value: str) -> str:
+def undo_surrogates(value: str) -> str:
     """Headers with raw 8-bit bytes arrive as surrogate escapes: recover the real text."""
     try:
         value.encode("utf-8")

@@ -18,7 +18,7 @@ from django.core.validators import validate_email
 
 from helpline.lib.html import html_to_text, sanitise
 from helpline.lib.text import one_line
-from helpline.mail.charsets import decode_bytes, decode_header_value
+from helpline.mail.charsets import decode_bytes, decode_header_value, undo_surrogates
 from helpline.mail.quotes import visible_reply
 from helpline.tickets.files import Upload
 
@@ -52,6 +52,8 @@ class ParsedEmail:
     bounce_recipients: list[str] = field(default_factory=list)
     # Authentication-Results values, topmost (added last) first: see authentication.py.
     authentication_results: list[str] = field(default_factory=list)
+    # More than one sender named (see parsing._sender): never believed as an agent.
+    sender_ambiguous: bool = False
 
     @property
     def all_references(self) -> list[str]:
@@ -91,7 +93,7 @@ def _parse(raw: bytes) -> ParsedEmail:
     parts = list(_walk(mime))
     if (count := sum(1 for _ in mime.walk())) > MAX_PARTS:
         raise UnparseableEmail(f"{count} MIME parts; at most {MAX_PARTS} are accepted")
-    name, address = _sender(mime)
+    name, address, ambiguous = _sender(mime)
     if not address:
         raise UnparseableEmail("no valid sender address in From:")
     text, html, attachments = _bodies(parts, report=mime.get_content_type() == "multipart/report")
@@ -101,7 +103,7 @@ def _parse(raw: bytes) -> ParsedEmail:
         references=message_ids(_get(mime, "References"))[-50:],
         # One clean line: a subject of control characters alone is no subject.
         subject=one_line(decode_header_value(_get(mime, "Subject")))[:250],
-        from_name=name, from_address=address,
+        from_name=name, from_address=address, sender_ambiguous=ambiguous,
         reply_to=_addresses(mime, "Reply-To")[:1][0] if _addresses(mime, "Reply-To") else "",
         to=_addresses(mime, "To"), cc=_addresses(mime, "Cc"),
         text=text, html=html, reply_text=visible_reply(text), attachments=attachments,
@@ -128,13 +130,31 @@ def _all(mime: MimePart, name: str) -> list[str]:
     return [str(value) for key, value in mime.raw_items() if key.lower() == wanted]
 
 
-def _sender(mime: MimePart) -> tuple[str, str]:
-    decoded = decode_header_value(_get(mime, "From"))
-    pairs = email.utils.getaddresses([decoded])
+def _mailboxes(raw_values: list[str]) -> list[tuple[str, str]]:
+    """(display name, address) pairs, split BEFORE encoded words are decoded: RFC 2047
+    allows them only in display names, and a decoded one may carry a comma and a
+    second address ("=?utf-8?b?...?= <real@…>" showing "agent@…,") that mail clients
+    and the DKIM signer never read as the sender."""
+    pairs = email.utils.getaddresses([undo_surrogates(value) for value in raw_values])
+    found = []
     for name, address in pairs:
-        if _valid_address(address.strip().lower()):
-            return name.strip()[:200], address.strip().lower()
-    return "", ""
+        address = address.strip().lower()
+        if _valid_address(address):
+            found.append((decode_header_value(name).strip()[:200], address))
+    return found
+
+
+def _sender(mime: MimePart) -> tuple[str, str, bool]:
+    """(name, address, ambiguous): ambiguous when the mail names more than one sender
+    (two From headers, or two addresses in one), whom signers and clients may read
+    differently (DKIM verifies the bottom-most From; we would read the topmost)."""
+    values = _all(mime, "From")
+    # With two From headers, the bottom-most: the one a DKIM signature covers.
+    found = _mailboxes(values[-1:])
+    if not found:
+        return "", "", len(values) > 1
+    name, address = found[0]
+    return name, address, len(values) > 1 or len(found) > 1
 
 
 def _valid_address(address: str) -> bool:
@@ -146,10 +166,7 @@ def _valid_address(address: str) -> bool:
 
 
 def _addresses(mime: MimePart, header: str) -> list[str]:
-    wanted = header.lower()
-    values = [decode_header_value(str(v)) for k, v in mime.raw_items() if k.lower() == wanted]
-    found = (a.strip().lower() for _n, a in email.utils.getaddresses(values))
-    return [a for a in found if _valid_address(a)][:100]
+    return [address for _name, address in _mailboxes(_all(mime, header))][:100]
 
 
 def _return_path(mime: MimePart) -> str | None:

@@ -179,6 +179,9 @@ def verified_agent(
         return None, ""
     if not tickets_for(agent).filter(pk=ticket.pk).exists():
         return None, f"the agent cannot see #{ticket.number}"
+    if parsed.sender_ambiguous:
+        # DKIM vouches for the bottom-most From; we would read another one.
+        return None, "the mail names more than one sender"
     verdict = dkim_verdict(
         parsed.authentication_results, parsed.from_address, mailbox.authserv_ids()
     )

@@ -570,3 +570,10 @@ def test_the_sweep_requeues_only_messages_whose_job_is_not_waiting(mailbox):
     assert sorted(j.args_kwargs["args"][0] for j in jobs) == sorted(
         [waiting.inbound.pk, stuck.inbound.pk]
     )
+
+
+@pytest.mark.django_db
+def test_a_body_of_nothing_but_control_characters_still_makes_a_ticket(mailbox):
+    inbound = deliver(raw_email(body="\x01\x02\x1b"), mailbox)
+    assert (inbound.state, inbound.result) == (InboundState.PROCESSED, InboundResult.CREATED)
+    assert inbound.ticket.messages.get().body_text == "(no text)"
