@@ -70,28 +70,43 @@ def client_address(request: HttpRequest) -> str:
     return address_subject(request.META.get("REMOTE_ADDR", ""))
 
 
-def locked_until(request: HttpRequest, email: str) -> datetime | None:
-    ends = [
-        account_throttle().locked_until(account_subject(email)),
-        address_throttle().locked_until(client_address(request)),
+def _subjects(request: HttpRequest, email: str) -> list[tuple[Throttle, str]]:
+    return [
+        (account_throttle(), account_subject(email)),
+        (address_throttle(), client_address(request)),
     ]
-    return max((end for end in ends if end is not None), default=None)
+
+
+def begin_attempt(request: HttpRequest, email: str) -> datetime | None:
+    """Count the attempt before the password is checked; when it may not be checked,
+    until when (attempts at the same moment count against one allowance)."""
+    begun: list[tuple[Throttle, str]] = []
+    for throttle, subject in _subjects(request, email):
+        if not throttle.begin(subject):
+            for earlier, earlier_subject in begun:  # not checked: not an attempt
+                earlier.succeeded(earlier_subject, forget=False)
+            until = throttle.locked_until(subject)
+            return until or clock.now() + throttle.first_lock
+        begun.append((throttle, subject))
+    return None
 
 
 def record_failure(request: HttpRequest, email: str) -> None:
-    account, address = account_subject(email), client_address(request)
-    for throttle, subject in [(account_throttle(), account), (address_throttle(), address)]:
-        if (until := throttle.fail(subject)) is not None:
+    for throttle, subject in _subjects(request, email):
+        if (until := throttle.failed(subject)) is not None:
             log.warning(
                 "Sign-in locked (%s) until %s after failed attempts: account %r, address %s",
-                throttle.name, until.isoformat(timespec="seconds"), account, address,
+                throttle.name, until.isoformat(timespec="seconds"), account_subject(email),
+                client_address(request),
             )  # fmt: skip
 
 
-def record_success(email: str) -> None:
-    # Only the account's count: others behind the same address (an office, a VPN)
-    # may still be guessing, and one good sign-in says nothing about them.
-    account_throttle().clear(account_subject(email))
+def record_success(request: HttpRequest, email: str) -> None:
+    # The account's count is forgotten; the address's loses only this attempt: others
+    # behind the same address (an office, a VPN) may still be guessing.
+    account, address = _subjects(request, email)
+    account[0].succeeded(account[1], forget=True)
+    address[0].succeeded(address[1], forget=False)
 
 
 def locked_message(until: datetime) -> str:
@@ -116,7 +131,7 @@ class ThrottledSignIn(AuthenticationForm):
         email = self.cleaned_data.get("username")
         if not email or not self.cleaned_data.get("password") or self.request is None:
             return super().clean()
-        if (until := locked_until(self.request, email)) is not None:
+        if (until := begin_attempt(self.request, email)) is not None:
             raise forms.ValidationError(locked_message(until), code="locked")
         try:
             cleaned = super().clean()
@@ -125,8 +140,10 @@ class ThrottledSignIn(AuthenticationForm):
             # A user refused afterwards (an agent at the admin's sign-in) knew it.
             if self.user_cache is None:
                 record_failure(self.request, email)
+            else:
+                record_success(self.request, email)
             raise
-        record_success(email)
+        record_success(self.request, email)
         return cleaned
 
 

@@ -2,6 +2,7 @@
 
 import logging
 import threading
+import time
 
 from django.db import close_old_connections
 from django.utils.crypto import get_random_string
@@ -23,12 +24,26 @@ def make_worker(*, interval: float = 1.0, batch: bool = False) -> Worker:
     )
 
 
+# After a failure the worker waits this long, doubling up to the most, and runs again.
+FIRST_PAUSE, LONGEST_PAUSE = 1.0, 30.0
+
+
 def run_in_thread(worker: Worker) -> threading.Thread:
     def target() -> None:
-        try:
-            worker.run()
-        finally:
-            close_old_connections()
+        pause = FIRST_PAUSE
+        while True:
+            try:
+                worker.run()
+                return  # it was asked to stop
+            except Exception:
+                # A database blip (an exhausted pool, a restart) must not end the
+                # thread for good: the web would go on answering while no mail is
+                # sent or received and no periodic job runs, until a restart.
+                logger.exception("the task worker failed; running it again in %.0f s", pause)
+            finally:
+                close_old_connections()
+            time.sleep(pause)
+            pause = min(pause * 2, LONGEST_PAUSE)
 
     thread = threading.Thread(target=target, name="helpline-worker", daemon=True)
     thread.start()

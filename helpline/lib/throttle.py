@@ -12,6 +12,7 @@ every other user down. A refused attempt costs two cache reads and no
 password hash.
 """
 
+import contextlib
 import hashlib
 import time
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ from django.core.cache import cache
 # 2**30 times 30 s is far beyond any sensible longest lock; the cap only keeps the
 # float arithmetic finite for a subject with millions of failures.
 _MAX_DOUBLINGS = 30
+# A check that never ended (its process died) frees its slot after this many seconds.
+IN_FLIGHT = 60
 
 
 @dataclass(frozen=True)
@@ -44,9 +47,41 @@ class Throttle:
     def failures(self, subject: str) -> int:
         return int(cache.get(self._key("failures", subject), 0))
 
+    def begin(self, subject: str) -> bool:
+        """Claim a check of the secret; False when it may not be checked now (locked,
+        or attempts arriving at the same moment already hold the allowance).
+
+        Checking the lock, then the secret, then counting would let simultaneous
+        guesses all through: each would see no lock yet. So an attempt holds one of
+        the allowed checks while it runs: up to the failures left before the lock,
+        or one once a lock has ended. End it with `failed` or `succeeded`."""
+        if self.locked_until(subject) is not None:
+            return False
+        failures = self.failures(subject)
+        allowed = self.lock_after - failures if failures < self.lock_after else 1
+        key = self._key("checking", subject)
+        if self._count(key, lifetime=IN_FLIGHT) > allowed:
+            self._uncount(key)
+            return False
+        return True
+
+    def failed(self, subject: str) -> datetime | None:
+        """The begun attempt was wrong: the end of the lock it starts, if any."""
+        self._uncount(self._key("checking", subject))
+        return self.fail(subject)
+
+    def succeeded(self, subject: str, *, forget: bool) -> None:
+        """The begun attempt was right (or never checked): forget the subject's
+        failures when `forget` (an account; not an address others may share)."""
+        self._uncount(self._key("checking", subject))
+        if forget:
+            self.clear(subject)
+
     def fail(self, subject: str) -> datetime | None:
         """Count one failure; the end of the lock it starts, if it starts one."""
-        failures = self._count(self._key("failures", subject))
+        return self._lock(subject, self._count(self._key("failures", subject)))
+
+    def _lock(self, subject: str, failures: int) -> datetime | None:
         over = failures - self.lock_after
         if over < 0:
             return None
@@ -58,6 +93,10 @@ class Throttle:
         cache.set(self._key("until", subject), until, timeout=int(seconds) + 1)
         return datetime.fromtimestamp(until, UTC)
 
+    def _uncount(self, key: str) -> None:
+        with contextlib.suppress(ValueError):  # expired meanwhile: nothing to take back
+            cache.decr(key)
+
     def clear(self, subject: str) -> bool:
         """Forget the subject's failures and lift its lock; whether there was anything."""
         keys = [self._key("failures", subject), self._key("until", subject)]
@@ -65,8 +104,8 @@ class Throttle:
         cache.delete_many(keys)
         return had_any
 
-    def _count(self, key: str) -> int:
-        lifetime = int(self.memory.total_seconds())
+    def _count(self, key: str, lifetime: int | None = None) -> int:
+        lifetime = lifetime or int(self.memory.total_seconds())
         # add() + incr() are atomic on Redis and on the local-memory cache, so two
         # simultaneous failures count as two (a get() and set() would count one).
         cache.add(key, 0, timeout=lifetime)
