@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from ninja import Field, Schema
 from ninja.schema import DjangoGetter
-from pydantic import AfterValidator, model_validator
+from pydantic import AfterValidator, ConfigDict, model_validator
 from pydantic_core import PydanticCustomError
 
 from helpline.lib.text import one_line
@@ -24,7 +24,11 @@ SearchText = Annotated[str, Field(max_length=200), AfterValidator(one_line)]
 
 
 class InputSchema(Schema):
-    """A JSON request body: it must be an object (not a list, a string or null)."""
+    """A JSON request body: an object (not a list, a string or null) with only the
+    fields the endpoint knows. A misspelt field (`"priorty": "high"`) would otherwise
+    be ignored and answered 200, as an unknown query parameter would."""
+
+    model_config = ConfigDict(extra="forbid")
 
     @model_validator(mode="before")
     @classmethod

@@ -595,3 +595,13 @@ MISNAMED: list[tuple[str, str, str, Callable[[Ticket, User], dict[str, Any]], st
 def test_it_names_the_field_the_client_sent(api, ticket, lee, method, path, payload, field):
     response = getattr(api, method)(path.format(n=ticket.number), payload(ticket, lee))
     assert fields(response) == [field]
+
+
+@pytest.mark.django_db
+def test_an_unknown_body_field_is_a_422_and_changes_nothing(api_as, carol, ticket):
+    response = api_as(carol).patch(f"/tickets/{ticket.number}", {"priority": "high", "evil": 1})
+    assert response.status_code == 422
+    assert [error["loc"][-1] for error in response.json()["detail"]] == ["evil"]
+    ticket.refresh_from_db()
+    assert ticket.priority == "normal"
+    assert api_as(carol).patch(f"/tickets/{ticket.number}", {"priority": "high"}).status_code == 200
