@@ -166,9 +166,10 @@ def queue_reply(message: Message) -> list[OutboundEmail]:
 def _not_emailed(message: Message, to: str, reason: str) -> OutboundEmail:
     """A reply that went nowhere, recorded so it cannot pass unnoticed. It has no
     Message-ID of ours yet (the .invalid one is never sent, nor remembered)."""
+    ccs = [c.primary_email for c in message.ticket.ccs.all() if c.primary_email]
     return OutboundEmail.objects.create(
         kind=OutboundKind.REPLY, ticket=message.ticket, ticket_message=message,
-        recipients=[to] if to else [], primary_recipient=to.lower(),
+        recipients=[to] if to else [], cc=ccs, primary_recipient=to.lower(),
         subject=message.ticket.subject[:400],
         rfc_message_id=make_msgid(domain="not-emailed.invalid")[1:-1],
         body_text=message.body_text, body_html=message.body_html,

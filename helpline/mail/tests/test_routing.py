@@ -97,6 +97,12 @@ class TestNotEmailed:
         assert not OutboundEmail.objects.due().exists()
         assert not ticket.mail_references.exists()
 
+    def test_the_record_names_the_ccs_who_would_have_had_it(self, api_as, carol, eve, ticket):
+        actions.set_ccs(ticket=ticket, contacts=[eve], acting_user=carol)
+        response = api_as(carol).post(f"/tickets/{ticket.number}/replies", {"body": "Fixed."})
+        (record,) = response.json()["emails"]
+        assert (record["to"], record["cc"]) == (["dana@northwind.example"], ["eve@globex.example"])
+
     def test_an_api_reply_with_a_mailbox_says_queued(self, api_as, carol, ticket):
         mailbox("support@helpline.example")
         response = api_as(carol).post(f"/tickets/{ticket.number}/replies", {"body": "Fixed."})
