@@ -78,11 +78,11 @@ def matching(
     """The tickets among `tickets` that match every word of `text` in one place
     (the subject, one message, the requester) or whose number is `text`.
 
-    Two forms of one condition, chosen by how many messages and subjects match
-    (`_listed_tickets`):
-    - rare words (fewer than RARE): the tickets of those messages and subjects,
-      fetched as a list, OR the requesters OR the number (a lookup of its unique
-      index), so the database reads only the matching tickets and sorts those few;
+    Two forms of one condition, chosen by how many messages match (`_listed_tickets`):
+    - rare words (fewer than RARE messages): the tickets of those messages, fetched as
+      a list, OR the other places, each of which an index answers directly (the ticket
+      number is a lookup of its unique index), so the database reads only the
+      matching tickets and sorts those few;
     - common words: each ticket, read in the list's order, is tested on its own (its
       messages, its subject, its requester, its number) until a page is full. Collecting
       and sorting the 30,000 tickets a common word is in cost 50-110 ms; reading ~150
@@ -95,7 +95,7 @@ def matching(
     listed = _listed_tickets(words, public_only=public_only)
     if listed is None:
         return tickets.filter(_each_ticket(words, requesters, number, public_only=public_only))
-    condition = Q(pk__in=listed)
+    condition = Q(pk__in=listed) | _subject_matches(words)
     if requesters:
         condition |= Q(requester_id__in=requesters)
     if number is not None:
@@ -103,26 +103,19 @@ def matching(
     return tickets.filter(condition)
 
 
-RARE = 2_000  # matching messages and subjects up to which listing them first is faster
+RARE = 2_000  # matching messages up to which listing their tickets first is the faster way
 
 
 def _listed_tickets(words: list[str], *, public_only: bool) -> list[int] | None:
-    """The tickets of the messages and subjects holding every word, or None when RARE
-    or more do (or SQLite's index cannot list them: words under three characters
-    without spaces, which only LIKE reads). One query, stopped at RARE rows.
-
-    The subjects are in the list rather than ORed beside it: PostgreSQL then tests
-    a plain id list per ticket, not `to_tsvector(subject)` for thousands of them."""
+    """The tickets of the messages holding every word, or None when RARE or more
+    messages do (or SQLite's index cannot list them: words under three characters
+    without spaces, which only LIKE reads). One query, stopped at RARE rows."""
     if connection.vendor == "sqlite" and all(
         NO_SPACES.search(w) and len(w) < TRIGRAM for w in words
     ):
         return None
     messages = _matching_messages(words, public_only=public_only).order_by()
-    subjects = Ticket.objects.filter(_subject_matches(words)).order_by()
-    places = messages.values_list("ticket_id", flat=True).union(
-        subjects.values_list("pk", flat=True), all=True
-    )
-    found = list(places.order_by()[:RARE])
+    found = list(messages.values_list("ticket_id", flat=True)[:RARE])
     return None if len(found) >= RARE else sorted(set(found))
 
 
