@@ -45,20 +45,36 @@ def _pg_admin(sql: str) -> None:
 
 
 @contextmanager
-def bench_env(db: str, pg_name: str) -> Iterator[dict[str, str]]:
-    """Environment for the helpline processes: a temp var dir, and a fresh database."""
-    with tempfile.TemporaryDirectory(prefix="helpline-bench-") as var_dir:
+def bench_env(db: str, pg_name: str, keep: Path | None = None) -> Iterator[dict[str, str]]:
+    """Environment for the helpline processes: a temp var dir, and a fresh database.
+
+    With `keep` (a folder), the var dir is that folder and the PostgreSQL database
+    `pg_name` is neither dropped before nor after, so a filled data set can be reused."""
+    with tempfile.TemporaryDirectory(prefix="helpline-bench-") as temp_dir:
+        var_dir = str(keep) if keep else temp_dir
+        if keep:
+            keep.mkdir(parents=True, exist_ok=True)
         env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
         env.update(HELPLINE_VAR_DIR=var_dir, LOG_LEVEL="WARNING")
         if db == "postgres":
-            _pg_admin(f"DROP DATABASE IF EXISTS {pg_name} WITH (FORCE)")
-            _pg_admin(f"CREATE DATABASE {pg_name}")
+            if not keep:
+                _pg_admin(f"DROP DATABASE IF EXISTS {pg_name} WITH (FORCE)")
+            if not keep or not _pg_exists(pg_name):
+                _pg_admin(f"CREATE DATABASE {pg_name}")
             env["DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:5432/{pg_name}"
         try:
             yield env
         finally:
-            if db == "postgres":
+            if db == "postgres" and not keep:
                 _pg_admin(f"DROP DATABASE IF EXISTS {pg_name} WITH (FORCE)")
+
+
+def _pg_exists(name: str) -> bool:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+    return found is not None
 
 
 def setup_django(env: dict[str, str]) -> None:

@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from helpline.testing_threads import ON_POSTGRES
 from helpline.tickets import access, actions, search
 from helpline.tickets.models import Message, Ticket
 
@@ -48,7 +49,8 @@ def desk(carol, dana, eve, tech_team, success_team) -> dict[str, Ticket]:
 
 @pytest.fixture(params=["rare", "common"])
 def mode(request, monkeypatch) -> None:
-    """SQLite asks differently for rare and common words (search.RARE): both must agree."""
+    """Rare and common words are asked in two forms (search.RARE): a list of the
+    matching tickets, or each ticket tested in list order. Both must agree."""
     if request.param == "common":
         monkeypatch.setattr(search, "RARE", 0)
 
@@ -241,3 +243,42 @@ def test_it_puts_back_triggers_a_sqlite_table_rebuild_dropped(carol, desk):
     assert found(carol, "Quuxcorp") == ["Invoice sent twice"]
     actions.add_note(ticket=desk["printer"], acting_user=carol, body="Quuxcorp again.")
     assert found(carol, "Quuxcorp") == ["Invoice sent twice", "Printer on fire"]
+
+
+def plan(sql: str, params: Any = None) -> str:
+    explain = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN "
+    with connection.cursor() as cursor:
+        cursor.execute(explain + sql, params)
+        return "\n".join(str(row[-1]) for row in cursor.fetchall())
+
+
+@pytest.mark.django_db
+def test_a_common_word_tests_each_ticket_in_list_order(carol, desk, monkeypatch):
+    """For a common word the page is read in list order, each ticket tested on its own
+    (a subquery per ticket), not every match collected and sorted first; on PostgreSQL
+    that subquery must not be run once for all matches ("hashed")."""
+    monkeypatch.setattr(search, "RARE", 0)  # every word counts as common
+    tickets = search.matching(access.tickets_for(carol), "smoking").order_by("-updated_at")
+    assert list(tickets.values_list("subject", flat=True)) == ["Printer on fire"]
+    shown = plan(*tickets.values("pk")[:51].query.sql_with_params())
+    if connection.vendor == "sqlite":
+        assert "CORRELATED" in shown, shown
+    else:
+        assert "SubPlan" in shown, shown
+        assert "hashed SubPlan" not in shown, shown
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not ON_POSTGRES, reason="pg_trgm indexes are PostgreSQL's (set DATABASE_URL)")
+@pytest.mark.django_db
+def test_it_finds_requesters_through_trigram_indexes(carol, desk):
+    """Names and emails are looked up in their pg_trgm indexes (migration 0008), not
+    by reading every contact: the index must fit the SQL that Django writes."""
+    with CaptureQueriesContext(connection) as captured:
+        assert search.matching(access.tickets_for(carol), "dana").exists()
+    contacts = next(q["sql"] for q in captured if "contacts_contactidentity" in q["sql"])
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # tiny tables: make it show
+    shown = plan(contacts)
+    assert "contacts_contact_name_trigrams" in shown, shown
+    assert "contacts_identity_value_trigrams" in shown, shown
