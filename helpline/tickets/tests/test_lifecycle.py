@@ -75,6 +75,17 @@ class TestCreate:
         )
         assert created.status.category == StatusCategory.OPEN
 
+    def test_only_picking_up_a_new_ticket_opens_it(self, ticket, carol):
+        actions.update_ticket(ticket=ticket, acting_user=carol, assignee=None, priority="high")
+        ticket.refresh_from_db()
+        assert ticket.status.category == StatusCategory.NEW  # nobody picked it up
+        pending = Status.objects.default_for(StatusCategory.PENDING)
+        actions.update_ticket(ticket=ticket, acting_user=carol, status=pending)
+        actions.update_ticket(ticket=ticket, acting_user=carol, assignee=carol)
+        ticket.refresh_from_db()
+        assert ticket.status == pending  # assigning does not reopen a waiting ticket
+        assert ticket.assignee == carol
+
 
 @pytest.mark.django_db
 class TestReplies:
