@@ -212,6 +212,14 @@ class TestThreading:
         inbound = deliver(raw_email(to=to, subject="no number here"), mailbox)
         assert (inbound.ticket, inbound.placement) == (ticket, "reply token")
 
+    def test_a_genuine_token_for_a_ticket_that_is_gone_starts_a_new_one(self, mailbox, ticket):
+        gone = ticket.number + 1000
+        to = f"support+{reply_token(gone, 'dana@northwind.example')}@helpline.example"
+        inbound = deliver(raw_email(to=to, subject="no number here"), mailbox)
+        assert (inbound.state, inbound.result) == (InboundState.PROCESSED, InboundResult.CREATED)
+        assert inbound.ticket != ticket
+        assert inbound.placement == "new: no known Message-ID, reply token or ticket number"
+
     @pytest.mark.parametrize("cited_by", ["subject token", "reply token"])
     def test_mail_citing_a_merged_ticket_goes_where_it_was_merged(
         self, mailbox, ticket, carol, dana, cited_by
