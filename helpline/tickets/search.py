@@ -368,38 +368,29 @@ class _PgMatch(Func):
 # Django rebuilds a SQLite table for some schema changes (copy, drop, rename), and
 # dropping the table drops its triggers. After every `migrate` they are put back.
 
-SQLITE_TRIGGERS = [
-    """CREATE TRIGGER IF NOT EXISTS tickets_message_fts_insert AFTER INSERT ON tickets_message
-    BEGIN INSERT INTO tickets_message_fts(rowid, body_text) VALUES (new.id, new.body_text); END""",
-    """CREATE TRIGGER IF NOT EXISTS tickets_message_fts_delete AFTER DELETE ON tickets_message
-    BEGIN INSERT INTO tickets_message_fts(tickets_message_fts, rowid, body_text)
-    VALUES ('delete', old.id, old.body_text); END""",
-    """CREATE TRIGGER IF NOT EXISTS tickets_message_fts_update
-    AFTER UPDATE OF id, body_text ON tickets_message
-    BEGIN INSERT INTO tickets_message_fts(tickets_message_fts, rowid, body_text)
-    VALUES ('delete', old.id, old.body_text);
-    INSERT INTO tickets_message_fts(rowid, body_text) VALUES (new.id, new.body_text); END""",
-    """CREATE TRIGGER IF NOT EXISTS tickets_message_words_insert AFTER INSERT ON tickets_message
-    BEGIN INSERT INTO tickets_message_words(rowid, body_text) VALUES (new.id, new.body_text); END""",
-    """CREATE TRIGGER IF NOT EXISTS tickets_message_words_delete AFTER DELETE ON tickets_message
-    BEGIN INSERT INTO tickets_message_words(tickets_message_words, rowid, body_text)
-    VALUES ('delete', old.id, old.body_text); END""",
-    """CREATE TRIGGER IF NOT EXISTS tickets_message_words_update
-    AFTER UPDATE OF id, body_text ON tickets_message
-    BEGIN INSERT INTO tickets_message_words(tickets_message_words, rowid, body_text)
-    VALUES ('delete', old.id, old.body_text);
-    INSERT INTO tickets_message_words(rowid, body_text) VALUES (new.id, new.body_text); END""",
-    """CREATE TRIGGER IF NOT EXISTS tickets_ticket_fts_insert AFTER INSERT ON tickets_ticket
-    BEGIN INSERT INTO tickets_ticket_fts(rowid, subject) VALUES (new.id, new.subject); END""",
-    """CREATE TRIGGER IF NOT EXISTS tickets_ticket_fts_delete AFTER DELETE ON tickets_ticket
-    BEGIN INSERT INTO tickets_ticket_fts(tickets_ticket_fts, rowid, subject)
-    VALUES ('delete', old.id, old.subject); END""",
-    """CREATE TRIGGER IF NOT EXISTS tickets_ticket_fts_update
-    AFTER UPDATE OF id, subject ON tickets_ticket
-    BEGIN INSERT INTO tickets_ticket_fts(tickets_ticket_fts, rowid, subject)
-    VALUES ('delete', old.id, old.subject);
-    INSERT INTO tickets_ticket_fts(rowid, subject) VALUES (new.id, new.subject); END""",
+# (FTS5 table, the table it indexes, the indexed column): each kept by three triggers.
+SQLITE_INDEXES = [
+    ("tickets_message_fts", "tickets_message", "body_text"),
+    ("tickets_message_words", "tickets_message", "body_text"),
+    ("tickets_ticket_fts", "tickets_ticket", "subject"),
 ]
+TRIGGER_EVENTS = ("insert", "delete", "update")
+
+
+def _sync_trigger(index: str, table: str, column: str, event: str) -> str:
+    """The trigger that keeps the external-content FTS5 table `index` in step with
+    `table.column` on `event` (an update deletes the old text, then adds the new).
+    The names come from SQLITE_INDEXES only, never from input."""
+    add = f"INSERT INTO {index}(rowid, {column}) VALUES (new.id, new.{column});"  # noqa: S608
+    remove = (
+        f"INSERT INTO {index}({index}, rowid, {column}) VALUES ('delete', old.id, old.{column});"  # noqa: S608
+    )
+    when, body = {
+        "insert": ("AFTER INSERT", add),
+        "delete": ("AFTER DELETE", remove),
+        "update": (f"AFTER UPDATE OF id, {column}", f"{remove} {add}"),
+    }[event]
+    return f"CREATE TRIGGER IF NOT EXISTS {index}_{event} {when} ON {table} BEGIN {body} END"
 
 
 def reinstall_sqlite_triggers(using: str = "default", **_: Any) -> None:
@@ -415,14 +406,13 @@ def reinstall_sqlite_triggers(using: str = "default", **_: Any) -> None:
             "SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')"
         )}  # fmt: skip
         if "tickets_message_fts" not in names:
-            return  # before migration 0005, or after it was reversed
-        if all(_trigger_name(sql) in names for sql in SQLITE_TRIGGERS):
+            return  # before migration 0007, or after it was reversed
+        triggers = {
+            f"{index}_{event}" for index, _, _ in SQLITE_INDEXES for event in TRIGGER_EVENTS
+        }
+        if triggers <= names:
             return
-        for sql in SQLITE_TRIGGERS:
-            cursor.execute(sql)
-        for table in ("tickets_message_fts", "tickets_message_words", "tickets_ticket_fts"):
-            cursor.execute(f"INSERT INTO {table}({table}) VALUES ('rebuild')")  # noqa: S608
-
-
-def _trigger_name(sql: str) -> str:
-    return sql.split("EXISTS", 1)[1].split()[0]
+        for index, table, column in SQLITE_INDEXES:
+            for event in TRIGGER_EVENTS:
+                cursor.execute(_sync_trigger(index, table, column, event))
+            cursor.execute(f"INSERT INTO {index}({index}) VALUES ('rebuild')")  # noqa: S608
