@@ -3,6 +3,8 @@
 `dovecot` is a running DovecotServer with one mailbox (`MAILBOX`, `PASSWORD`);
 `make_dovecot(users)` starts more (`start=False` to configure one before it starts).
 Both skip when Dovecot is missing, and fail instead when CI=true.
+
+`smtp` is a real SMTP server on loopback that Helpline's outgoing mail is sent to.
 """
 
 import logging
@@ -12,6 +14,7 @@ from itertools import count
 import pytest
 
 from helpline.mail.tests.dovecot import MAILBOX, PASSWORD, DovecotServer, require_dovecot
+from helpline.mail.tests.smtp_server import SmtpServer
 
 _SERVERS = pytest.StashKey[list[DovecotServer]]()
 
@@ -56,3 +59,15 @@ def _quiet_smtp_servers() -> None:
     """aiosmtpd logs each connection at INFO from its own thread, often after the test
     that opened it has ended and pytest has closed that test's captured stderr."""
     logging.getLogger("mail.log").setLevel(logging.WARNING)
+
+
+@pytest.fixture
+def smtp(settings):
+    with SmtpServer() as server:
+        settings.MAILERS = {
+            "default": {
+                "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                "OPTIONS": {"host": "127.0.0.1", "port": server.port, "timeout": 1},
+            }
+        }
+        yield server

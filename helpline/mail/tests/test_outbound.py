@@ -12,21 +12,8 @@ from helpline.mail.models import Mailbox, OutboundEmail, OutboundKind, OutboundS
 from helpline.mail.secrets import reply_token
 from helpline.mail.sending import send
 from helpline.mail.tests.factories import raw_email
-from helpline.mail.tests.smtp_server import SmtpServer
 from helpline.tickets import actions
 from helpline.tickets.models import Status, Ticket
-
-
-@pytest.fixture
-def smtp(settings):
-    with SmtpServer() as server:
-        settings.MAILERS = {
-            "default": {
-                "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-                "OPTIONS": {"host": "127.0.0.1", "port": server.port, "timeout": 1},
-            }
-        }
-        yield server
 
 
 @pytest.fixture

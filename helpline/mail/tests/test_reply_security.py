@@ -25,18 +25,6 @@ VERIFIED_CAROL = f"{TRUSTED}; dkim=pass header.d=helpline.test header.s=sel1"
 
 
 @pytest.fixture
-def smtp(settings):
-    with SmtpServer() as server:
-        settings.MAILERS = {
-            "default": {
-                "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-                "OPTIONS": {"host": "127.0.0.1", "port": server.port, "timeout": 1},
-            }
-        }
-        yield server
-
-
-@pytest.fixture
 def mailbox(tech_team) -> Mailbox:
     return Mailbox.objects.create(
         address="support@helpline.example", display_name="Support", team=tech_team

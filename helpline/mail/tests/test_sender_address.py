@@ -22,7 +22,6 @@ from helpline.mail.tests.test_reply_security import (
     deliver,
     mailbox,
     reply_address_of,
-    smtp,
 )
 from helpline.tickets.models import Message
 
