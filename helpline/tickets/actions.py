@@ -264,8 +264,9 @@ def _add_message(
     )  # fmt: skip
     for upload in attachments:
         attach(message, upload)
-    # `cid:` references of an email's HTML point at the stored (access-checked) files.
-    inline = message.inline_image_urls()
+    # `cid:` references of an email's HTML point at the stored (access-checked) files;
+    # read back only when there are any, so a plain message costs no extra query.
+    inline = message.inline_image_urls() if any(u.content_id for u in attachments) else {}
     if inline:
         message.body_html = sanitise(message.body_html, inline_images=inline)
         message.save(update_fields=["body_html"])
