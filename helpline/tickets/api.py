@@ -108,13 +108,17 @@ def list_tickets(request: HttpRequest, params: Query[TicketListQuery]) -> dict[s
     # same query PostgreSQL joins every match (30,000 for a common word) before it
     # keeps the first 51.
     ids = list(tickets.values_list("pk", flat=True)[: limit + 1])
-    found = sort.annotate(Ticket.objects.for_list()).in_bulk(ids)
-    rows = [found[pk] for pk in ids]
-    items, next_cursor = page(rows, limit, lambda t: [sort.name, getattr(t, sort.field), t.pk])
+    # A sort's annotation (a rank) comes with the rows, for the cursor; `annotate` is
+    # typed for any queryset of tickets, so mypy no longer sees a TicketQuerySet.
+    rows = sort.annotate(Ticket.objects.all()).list_rows(ids)  # type: ignore[attr-defined]
+    items, next_cursor = page(rows, limit, lambda t: [sort.name, t[sort.field], t["pk"]])
     if filters.text:
-        snippets = search.snippets(items, filters.text, public_only=not access.sees_internals(user))
+        snippets = search.snippets(
+            {t["pk"]: [t["subject"], t["requester"]["name"], t["requester"]["email"]] for t in items},
+            filters.text, public_only=not access.sees_internals(user),
+        )  # fmt: skip
         for ticket in items:
-            ticket.search_snippet = snippets.get(ticket.pk)
+            ticket["snippet"] = snippets.get(ticket["pk"])
     return {"items": items, "next_cursor": next_cursor}
 
 

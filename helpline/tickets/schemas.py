@@ -112,7 +112,9 @@ class MessageOut(Schema):
         return None
 
 
-class TicketOut(Schema):
+# A ticket as the list and the detail show it (comments, not docstrings: a schema's
+# docstring becomes its description in the API's documentation).
+class TicketFields(Schema):
     number: int
     subject: str
     status: str
@@ -137,6 +139,9 @@ class TicketOut(Schema):
     last_customer_activity_at: datetime | None
     last_agent_activity_at: datetime | None
 
+
+# Read from a Ticket instance, its relations through the resolvers.
+class TicketOut(TicketFields):
     @staticmethod
     def resolve_status(obj: Ticket) -> str:
         return obj.status.slug
@@ -195,16 +200,13 @@ class TicketDetailOut(TicketOut):
         return access.visible_links(context["request"].auth, obj)
 
 
-class TicketListOut(TicketOut):
+# Read from `Ticket.objects.list_rows` (plain values, so no resolvers).
+class TicketListOut(TicketFields):
     snippet: str | None = Field(
         None,
         description="With `q`: HTML around the first match, the matches in <mark>, "
         "everything else escaped. From a message you may see, else the subject or requester.",
     )
-
-    @staticmethod
-    def resolve_snippet(obj: Ticket) -> str | None:
-        return getattr(obj, "search_snippet", None)
 
 
 class TicketPage(Schema):

@@ -2,11 +2,11 @@
 
 `matching(tickets, text)` narrows a queryset to the tickets whose number, subject,
 message text (public replies and, unless `public_only`, internal notes), requester name
-or email match every word of `text`; `snippets(rows, text)` gives each row an HTML-safe
+or email match every word of `text`; `snippets(tickets, text)` gives each an HTML-safe
 excerpt with the matches in `<mark>`. Both take only what the caller may see, so a
 ticket outside `tickets` is never matched and a note never shows for `public_only`.
 
-How each database finds the words (the indexes are created by migration 0007):
+How each database finds the words (the indexes are created by migrations 0007 and 0009):
 
 - SQLite: FTS5 tables over `tickets_message.body_text` (one of words, `unicode61`, and
   one of trigrams) and `tickets_ticket.subject` (trigrams). They are "external
@@ -15,21 +15,23 @@ How each database finds the words (the indexes are created by migration 0007):
   to another ticket changes no text, so nothing needs re-indexing. Words are looked up
   in the word table (whole words, as on PostgreSQL); text without spaces (Japanese,
   Chinese) in the trigram tables, or with LIKE when shorter than three characters.
-- PostgreSQL: expression GIN indexes, `to_tsvector('simple', …)` for words and
-  `gin_trgm_ops` (pg_trgm) for text without spaces. An expression index needs no
-  trigger: PostgreSQL updates it with the row, whichever statement changed it.
+- PostgreSQL: each message's and subject's words as a stored generated column
+  (`to_tsvector('simple', …)`, written with the row, whichever statement changed it)
+  with a GIN index, and `gin_trgm_ops` (pg_trgm) expression indexes for text without
+  spaces. A row is tested against its stored vector, never a vector computed anew.
 
-Requester names and emails are matched with a case-insensitive LIKE over contacts: far
-fewer rows than messages, and one query either way. On PostgreSQL pg_trgm indexes on
-`UPPER(name)` and `UPPER(value)` answer it (migration 0008); SQLite reads the 20,000
-contacts of the benchmark in a few milliseconds.
+Requester names and emails are matched as a case-insensitive substring of the whole
+text, in one query: on PostgreSQL through pg_trgm indexes on `UPPER(name)` and
+`UPPER(value)` (migration 0008), on SQLite through FTS5 trigram tables over contact
+names and identity values (migration 0010; LIKE for text under three characters).
 
 A search costs the same queries whatever it finds: the contacts, how many messages
-match (stopped at RARE; on PostgreSQL this also lists their tickets), the page.
+match (stopped at RARE; on PostgreSQL this also lists their tickets and those of the
+subjects), the page.
 """
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.db import connection
@@ -53,9 +55,14 @@ from helpline.contacts.models import Contact, ContactIdentity
 from helpline.tickets.models import Message, Ticket
 
 MAX_TERMS = 8
-# PostgreSQL indexes the first 100,000 characters of a message: to_tsvector refuses
-# text whose vector would pass 1 MB, and an index error would refuse the message itself.
-PG_INDEXED_CHARS = 100_000
+# PostgreSQL: each searched column's stored word vector (migration 0009) and how many
+# of its first characters the trigram index holds (migration 0007). A message's first
+# 100,000 only: to_tsvector refuses text whose vector would pass 1 MB, and an index
+# error would refuse the message itself.
+PG_VECTORS: dict[str, tuple[str, int | None]] = {
+    "body_text": ("body_words", 100_000),
+    "subject": ("subject_words", None),
+}
 TRIGRAM = 3  # shortest word the FTS5 trigram index can answer
 # Scripts written without spaces between words.
 NO_SPACES = re.compile(
@@ -79,9 +86,9 @@ def matching(
     (the subject, one message, the requester) or whose number is `text`.
 
     Two forms of one condition, chosen by how many messages match (RARE):
-    - rare words: on PostgreSQL the tickets of those messages, fetched as a list
-      (`_listed_tickets`), OR the other places, each of which an index answers
-      directly (the ticket number is a lookup of its unique index); on SQLite one
+    - rare words: on PostgreSQL the tickets of those messages and subjects, fetched
+      as a list (`_listed_tickets`), OR the requesters and the number, each of which an
+      index answers directly (the number is a lookup of its unique index); on SQLite one
       UNION of the ids of each place, which it joins faster than a long list. Either
       way the database reads only the matching tickets and sorts those few;
     - common words: each ticket, read in the list's order, is tested on its own (its
@@ -100,7 +107,7 @@ def matching(
     listed = _listed_tickets(words, public_only=public_only)
     if listed is None:
         return tickets.filter(_each_ticket(words, requesters, number, public_only=public_only))
-    condition = Q(pk__in=listed) | _subject_matches(words)
+    condition = Q(_IdInArray(listed)) if listed else Q(pk__in=[])
     if requesters:
         condition |= Q(requester_id__in=requesters)
     if number is not None:
@@ -112,11 +119,34 @@ RARE = 2_000  # matching messages up to which listing their tickets first is the
 
 
 def _listed_tickets(words: list[str], *, public_only: bool) -> list[int] | None:
-    """PostgreSQL: the tickets of the messages holding every word, or None when RARE
-    or more messages do. One query, stopped at RARE rows."""
+    """PostgreSQL: the tickets whose subject or a message holds every word, or None
+    when RARE or more messages or subjects do (or the planner expects as many).
+
+    Each place is read up to RARE rows. A common word is told by the planner's
+    estimate alone (from the column's statistics): reading RARE matching messages
+    only to learn that cost 8 ms, most of it heap pages from outside shared buffers.
+    The subject joins the list, so the page is read by id alone, with no text tested
+    per ticket (an ILIKE on each subject read in list order cost ~9 ms for Japanese)."""
     messages = _matching_messages(words, public_only=public_only).order_by()
-    found = list(messages.values_list("ticket_id", flat=True)[:RARE])
-    return None if len(found) >= RARE else sorted(set(found))
+    subjects = Ticket.objects.filter(_subject_matches(words)).order_by()
+    if _estimated_rows(messages) >= RARE:
+        return None
+    found = set()
+    for place, column in ((messages, "ticket_id"), (subjects, "pk")):
+        ids = list(place.values_list(column, flat=True)[:RARE])
+        if len(ids) >= RARE:
+            return None
+        found.update(ids)
+    return sorted(found)
+
+
+def _estimated_rows(rows: QuerySet[Any]) -> float:
+    """PostgreSQL's estimate of how many rows a query finds (EXPLAIN, nothing run)."""
+    sql, params = rows.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        (plan,) = cursor.fetchone()
+    return float(plan[0]["Plan"]["Plan Rows"])
 
 
 def _union_of_places(
@@ -153,17 +183,18 @@ def _each_ticket(
 
 
 def snippets(
-    rows: Sequence[Ticket], text: str, *, public_only: bool = False
+    tickets: Mapping[int, Sequence[str]], text: str, *, public_only: bool = False
 ) -> dict[int, SafeString]:
     """For each ticket (by pk) an HTML-safe excerpt around the first match: from the
-    earliest matching message the viewer may see, else the subject, else the requester."""
+    earliest matching message the viewer may see, else from the first of the ticket's
+    other texts given here (its subject, its requester's name and email) that matches."""
     words = terms(text)
-    if not words or not rows:
+    if not words or not tickets:
         return {}
     found: dict[int, SafeString] = {}
     messages = (
         _matching_messages(words, public_only=public_only, by_ticket=True)
-        .filter(ticket_id__in=[t.pk for t in rows])
+        .filter(ticket_id__in=list(tickets))
         .order_by("ticket_id", "created_at", "id")
         .values_list("ticket_id", "body_text")
     )
@@ -171,14 +202,11 @@ def snippets(
         if ticket_id not in found:
             found[ticket_id] = highlight(body, words)
     pattern = _pattern(words)
-    for ticket in rows:
-        if ticket.pk in found:
-            continue
-        requester = ticket.requester
-        for candidate in [ticket.subject, requester.name, requester.primary_email]:
-            if pattern.search(candidate):
-                found[ticket.pk] = highlight(candidate, words)
-                break
+    for pk, others in tickets.items():
+        if pk not in found:
+            first = next((candidate for candidate in others if pattern.search(candidate)), None)
+            if first is not None:
+                found[pk] = highlight(first, words)
     return found
 
 
@@ -227,14 +255,19 @@ def _matching_contacts(text: str) -> list[int]:
     (half the contacts) made PostgreSQL join every ticket.
 
     Names and emails are a UNION, not an OR with a subquery: an OR made PostgreSQL
-    read every contact, while each half alone uses its trigram index (migration 0008)."""
-    by_name = Contact.objects.filter(name__icontains=text).order_by().values_list("pk")
-    by_email = (
-        ContactIdentity.objects.filter(value__icontains=text.lower())
-        .order_by()
-        .values_list("contact_id")
-    )
-    return [pk for (pk,) in by_name.union(by_email).order_by()[:MAX_CONTACTS]]
+    read every contact, while each half alone uses its trigram index (migration 0008);
+    SQLite asks its FTS5 trigram tables (migration 0010)."""
+    contacts, identities = Contact.objects.all(), ContactIdentity.objects.all()
+    if connection.vendor == "sqlite":
+        by_name = contacts.filter(pk__in=_fts5_rowids("contacts_contact_fts", "name", [text]))
+        by_email = identities.filter(
+            pk__in=_fts5_rowids("contacts_identity_fts", "value", [text.lower()])
+        )
+    else:
+        by_name = contacts.filter(name__icontains=text)
+        by_email = identities.filter(value__icontains=text.lower())
+    ids = by_name.order_by().values_list("pk").union(by_email.order_by().values_list("contact_id"))
+    return [pk for (pk,) in ids.order_by()[:MAX_CONTACTS]]
 
 
 def _matching_messages(
@@ -247,7 +280,7 @@ def _matching_messages(
     if public_only:
         messages = messages.filter(is_public=True)
     if connection.vendor == "postgresql":
-        return messages.filter(_PgMatch("body_text", words, PG_INDEXED_CHARS))
+        return messages.filter(_PgMatch("body_text", words))
     spaced = [w for w in words if not NO_SPACES.search(w)]
     unspaced = [w for w in words if NO_SPACES.search(w)]
     if spaced:
@@ -273,7 +306,7 @@ def _subject_matches(words: list[str]) -> Q:
     """The ticket's subject holds every word: PostgreSQL tests the row (its GIN
     index answers it, or ORs it with other indexes), SQLite asks the FTS5 table."""
     if connection.vendor == "postgresql":
-        return Q(_PgMatch("subject", words, None))
+        return Q(_PgMatch("subject", words))
     return Q(pk__in=_fts5_rowids("tickets_ticket_fts", "subject", words))
 
 
@@ -332,32 +365,54 @@ def _like_escape(word: str) -> str:
     return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-class _PgMatch(Func):
-    """`column` holds every word: `to_tsvector('simple', …) @@ plainto_tsquery(…)` for
-    words, `ILIKE` (pg_trgm's index) for text without spaces. The SQL repeats the index
-    expressions of migration 0005 exactly, or PostgreSQL would not use them."""
+class _IdInArray(Func):
+    """PostgreSQL: `id = ANY(%s::bigint[])`, the ids as one parameter. As `IN (%s, %s, …)`
+    each of up to RARE ids is a parameter for Django to prepare, psycopg to quote and
+    PostgreSQL to parse and estimate one by one: ~10 ms for 1,000 ids on this machine.
+    The array goes as its text form: psycopg's list adapter runs in Python (~1 ms), and
+    would send small ints as int4[], and `bigint = ANY(int4[])` is neither hashed nor
+    well estimated (a parallel scan of the whole list, 300 ms)."""
 
     output_field = BooleanField()
 
-    def __init__(self, column: str, words: list[str], chars: int | None) -> None:
-        super().__init__(F(column))
-        self.words = [w for w in words if not NO_SPACES.search(w)]
-        self.patterns = [f"%{_like_escape(w)}%" for w in words if NO_SPACES.search(w)]
-        self.chars = chars
+    def __init__(self, ids: list[int]) -> None:
+        super().__init__(F("pk"))
+        self.ids = ids
 
     def as_sql(  # type: ignore[override]
         self, compiler: SQLCompiler, connection: Any, **extra: Any
     ) -> tuple[str, list[Any]]:
         column, column_params = compiler.compile(self.source_expressions[0])
-        assert not column_params  # a plain column
-        target = f"left({column}, {self.chars})" if self.chars else column
+        array = "{" + ",".join(str(int(pk)) for pk in self.ids) + "}"
+        return f"{column} = ANY(%s::bigint[])", [*column_params, array]
+
+
+class _PgMatch(Func):
+    """`column` holds every word: its stored vector (migration 0009) `@@
+    plainto_tsquery(…)` for words, `ILIKE` (pg_trgm's index, migration 0007) for text
+    without spaces. The ILIKE repeats that index's expression exactly, or PostgreSQL
+    would not use it."""
+
+    output_field = BooleanField()
+
+    def __init__(self, column: str, words: list[str]) -> None:
+        super().__init__(F(column))
+        self.words = [w for w in words if not NO_SPACES.search(w)]
+        self.patterns = [f"%{_like_escape(w)}%" for w in words if NO_SPACES.search(w)]
+        self.vector, self.chars = PG_VECTORS[column]
+
+    def as_sql(  # type: ignore[override]
+        self, compiler: SQLCompiler, connection: Any, **extra: Any
+    ) -> tuple[str, list[Any]]:
+        column, column_params = compiler.compile(self.source_expressions[0])
+        assert not column_params  # a plain column: `"alias"."name"`
         parts, params = [], []
         if self.words:
-            parts.append(
-                f"to_tsvector('simple'::regconfig, {target})"
-                " @@ plainto_tsquery('simple'::regconfig, %s)"
-            )
+            # The stored vector is a column of the same row, so of the same table alias.
+            table = column.rsplit(".", 1)[0]
+            parts.append(f"{table}.\"{self.vector}\" @@ plainto_tsquery('simple'::regconfig, %s)")
             params.append(" ".join(self.words))
+        target = f"left({column}, {self.chars})" if self.chars else column
         for pattern in self.patterns:
             parts.append(f"{target} ILIKE %s")
             params.append(pattern)
@@ -373,6 +428,8 @@ SQLITE_INDEXES = [
     ("tickets_message_fts", "tickets_message", "body_text"),
     ("tickets_message_words", "tickets_message", "body_text"),
     ("tickets_ticket_fts", "tickets_ticket", "subject"),
+    ("contacts_contact_fts", "contacts_contact", "name"),
+    ("contacts_identity_fts", "contacts_contactidentity", "value"),
 ]
 TRIGGER_EVENTS = ("insert", "delete", "update")
 
@@ -395,7 +452,9 @@ def _sync_trigger(index: str, table: str, column: str, event: str) -> str:
 
 def reinstall_sqlite_triggers(using: str = "default", **_: Any) -> None:
     """A post_migrate receiver: the triggers again if a table rebuild dropped them, and
-    the index rebuilt from the tables then, since rows may have moved without them."""
+    the index rebuilt from the table then, since rows may have changed without them.
+    Only for the FTS5 tables that exist (before their migration, or after it was
+    reversed, there is nothing to keep)."""
     from django.db import connections
 
     conn = connections[using]
@@ -405,14 +464,10 @@ def reinstall_sqlite_triggers(using: str = "default", **_: Any) -> None:
         names = {row[0] for row in cursor.execute(
             "SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')"
         )}  # fmt: skip
-        if "tickets_message_fts" not in names:
-            return  # before migration 0007, or after it was reversed
-        triggers = {
-            f"{index}_{event}" for index, _, _ in SQLITE_INDEXES for event in TRIGGER_EVENTS
-        }
-        if triggers <= names:
-            return
         for index, table, column in SQLITE_INDEXES:
+            triggers = {f"{index}_{event}" for event in TRIGGER_EVENTS}
+            if index not in names or triggers <= names:
+                continue
             for event in TRIGGER_EVENTS:
                 cursor.execute(_sync_trigger(index, table, column, event))
             cursor.execute(f"INSERT INTO {index}({index}) VALUES ('rebuild')")  # noqa: S608
