@@ -85,12 +85,13 @@ def token(carol) -> str:
 @pytest.mark.django_db(transaction=True)
 def test_clients_that_never_finish_their_body_hold_no_thread(token):
     async def scenario() -> Client:
+        headers = {"authorization": f"Bearer {token}", "content-type": "application/json",
+                   "content-length": "500"}  # fmt: skip
+        post = ("POST", "/api/v1/tickets", headers)
         stuck = [
-            asyncio.create_task(request(
-                application, Client([b'{"subj'], stall_after_body=True), "POST",
-                "/api/v1/tickets", {"authorization": f"Bearer {token}",
-                                    "content-type": "application/json", "content-length": "500"},
-            ))  # fmt: skip
+            asyncio.create_task(
+                request(application, Client([b'{"subj'], stall_after_body=True), *post)
+            )
             for _ in range(STUCK_CLIENTS)
         ]
         await asyncio.sleep(0.5)
@@ -120,8 +121,9 @@ def test_clients_that_stop_reading_a_download_hold_no_thread(carol, dana, tech_t
 
     async def scenario() -> tuple[Client, Client]:
         stuck = [
-            asyncio.create_task(request(application, Client([b""], stall_reading=True),
-                                        "GET", download, auth))  # fmt: skip
+            asyncio.create_task(
+                request(application, Client([b""], stall_reading=True), "GET", download, auth)
+            )
             for _ in range(STUCK_CLIENTS)
         ]
         await asyncio.sleep(0.5)
