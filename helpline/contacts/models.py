@@ -37,7 +37,13 @@ class OrganizationDomain(models.Model):
 
 class ContactQuerySet(models.QuerySet["Contact"]):
     def with_email(self, email: str) -> "ContactQuerySet":
-        return self.filter(identities__kind=IdentityKind.EMAIL, identities__value=email.lower())
+        # `lower(value)`, as the unique index `identity_unique_value` is built: a plain
+        # `value = …` cannot use it, and read every identity (5 ms at 84,000 contacts,
+        # on every ticket created and every address of every mail).
+        identities = ContactIdentity.objects.alias(lowered=Lower("value")).filter(
+            lowered=email.lower(), kind=IdentityKind.EMAIL
+        )
+        return self.filter(pk__in=identities.values("contact_id"))
 
 
 class Contact(models.Model):
