@@ -117,13 +117,30 @@ def _by_subject(parsed: ParsedEmail, mailbox: Mailbox | None) -> Found | None:
     return Found(ticket, f"{Signal.SUBJECT_TOKEN} [#{match.group(1)}]") if ticket else None
 
 
+def _by_awaited_original(parsed: ParsedEmail, mailbox: Mailbox | None) -> Found | None:
+    """Another reply to mail we have not received yet: it joins the ticket that the first
+    such reply started (the one awaiting that original), if its sender takes part there.
+    Without this, every early reply to one original opened a ticket of its own."""
+    references = parsed.all_references[:20]
+    awaited = AwaitedMessage.objects.filter(message_id__in=references).order_by("created_at")
+    for entry in awaited.select_related("ticket"):
+        ticket = _follow_merges(entry.ticket)
+        if _participant(ticket, parsed.from_address):
+            signal = (
+                Signal.IN_REPLY_TO if entry.message_id in parsed.in_reply_to else Signal.REFERENCES
+            )
+            reason = f"{signal} <{entry.message_id}>, not come yet, awaited on #{ticket.number}"
+            return Found(ticket, reason)
+    return None
+
+
 def _participant(ticket: Ticket, address: str) -> bool:
     contact = Contact.objects.with_email(address).first()
     return contact is not None and ticket.is_participant(contact)
 
 
 def place(parsed: ParsedEmail, mailbox: Mailbox | None) -> Placement:
-    for finder in (_by_reference, _by_token, _by_subject):
+    for finder in (_by_reference, _by_token, _by_subject, _by_awaited_original):
         found = finder(parsed, mailbox)
         if found is None:
             continue

@@ -295,6 +295,43 @@ class TestLateOriginals:
         assert Ticket.objects.count() == 1
         assert not AwaitedMessage.objects.exists()
 
+    def test_every_reply_that_came_before_the_original_joins_one_ticket(self, mailbox):
+        first = deliver(
+            raw_email(message_id="<r1@client.example>", in_reply_to="<o@client.example>"), mailbox
+        )
+        second = deliver(
+            raw_email(message_id="<r2@client.example>", in_reply_to="<o@client.example>",
+                      body="And another thing."),
+            mailbox,
+        )  # fmt: skip
+        third = deliver(
+            raw_email(message_id="<r3@client.example>", references="<o@client.example>",
+                      body="Still waiting."),
+            mailbox,
+        )  # fmt: skip
+        assert first.result == InboundResult.CREATED
+        assert (second.result, second.ticket) == (InboundResult.APPENDED, first.ticket)
+        assert second.placement == (
+            f"In-Reply-To <o@client.example>, not come yet, awaited on #{first.ticket.number}"
+        )
+        assert (third.result, third.ticket) == (InboundResult.APPENDED, first.ticket)
+        assert third.placement.startswith("References <o@client.example>, not come yet")
+        original = deliver(raw_email(message_id="<o@client.example>"), mailbox)
+        assert (original.result, original.ticket) == (InboundResult.APPENDED, first.ticket)
+        assert Ticket.objects.count() == 1
+        assert first.ticket.messages.count() == 4
+
+    def test_an_early_reply_never_joins_a_strangers_ticket_awaiting_the_same_mail(self, mailbox):
+        lure = deliver(
+            raw_email(sender="m@evil.example", in_reply_to="<o@client.example>"), mailbox
+        )
+        dana = deliver(raw_email(in_reply_to="<o@client.example>"), mailbox)
+        assert dana.result == InboundResult.CREATED
+        assert dana.ticket != lure.ticket
+        assert dana.ticket.requester.primary_email == "dana@northwind.example"
+        later = deliver(raw_email(in_reply_to="<o@client.example>", body="Me again."), mailbox)
+        assert later.ticket == dana.ticket
+
     def test_replies_to_the_late_original_follow_it(self, mailbox):
         first_reply = deliver(raw_email(in_reply_to="<o@client.example>"), mailbox)
         deliver(raw_email(message_id="<o@client.example>"), mailbox)
