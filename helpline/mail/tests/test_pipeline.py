@@ -1,5 +1,7 @@
 """The inbound pipeline: store first, process exactly once, thread with reasons."""
 
+import random
+
 import pytest
 
 from helpline.lib.text import human_size
@@ -277,6 +279,15 @@ class TestThreading:
         assert ticket.status.slug == "open"
 
 
+def _chain(ids: list[str], answers: list[int], k: int) -> list[str]:
+    """The References of a reply to message k: k's own chain back to the first, then k."""
+    chain = [ids[k]]
+    while k:
+        k = answers[k]
+        chain.insert(0, ids[k])
+    return chain
+
+
 @pytest.mark.django_db
 class TestLateOriginals:
     """A reply that arrives before the mail it answers starts a ticket; the original,
@@ -320,6 +331,44 @@ class TestLateOriginals:
         assert (original.result, original.ticket) == (InboundResult.APPENDED, first.ticket)
         assert Ticket.objects.count() == 1
         assert first.ticket.messages.count() == 4
+
+    def test_threads_delivered_in_any_order_keep_one_ticket_each(self, mailbox):
+        """25 conversations of 2-6 messages, each reply answering the one before,
+        delivered shuffled (an mbox out of order): about half the replies come before
+        the mail they answer, and as many before their conversation's first message."""
+        rng = random.Random(13)
+        threads: dict[str, list[bytes]] = {}
+        answered: dict[str, list[int]] = {}
+        for n in range(25):
+            sender = f"Customer {n} <c{n}@client{n}.example>"
+            ids = [f"<t{n}.m{k}@client{n}.example>" for k in range(rng.randint(2, 6))]
+            # Each reply answers an earlier message: the one before, or the first (so
+            # several replies answer one message and none of them names another).
+            answers = [0] + [rng.choice([k - 1, 0]) for k in range(1, len(ids))]
+            answered[sender] = answers
+            threads[sender] = [
+                raw_email(
+                    sender=sender, message_id=message_id, subject=f"Re: Question {n}",
+                    body=f"Message {k} of conversation {n}.",
+                    in_reply_to=ids[answers[k]] if k else None,
+                    references=" ".join(_chain(ids, answers, answers[k])) if k else None,
+                )
+                for k, message_id in enumerate(ids)
+            ]  # fmt: skip
+        order = [(sender, k) for sender, mails in threads.items() for k in range(len(mails))]
+        rng.shuffle(order)
+        seen: set[tuple[str, int]] = set()
+        before_answered = before_first = 0
+        tickets: dict[str, set[int]] = {sender: set() for sender in threads}
+        for sender, k in order:
+            before_answered += k > 0 and (sender, answered[sender][k]) not in seen
+            before_first += k > 0 and (sender, 0) not in seen
+            seen.add((sender, k))
+            tickets[sender].add(deliver(threads[sender][k], mailbox).ticket.pk)
+        replies = sum(len(mails) - 1 for mails in threads.values())
+        assert (replies, before_answered, before_first) == (77, 43, 41)  # this seed's order
+        assert all(len(found) == 1 for found in tickets.values()), tickets
+        assert Ticket.objects.count() == len(threads)
 
     def test_an_early_reply_never_joins_a_strangers_ticket_awaiting_the_same_mail(self, mailbox):
         lure = deliver(
