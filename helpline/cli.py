@@ -43,6 +43,10 @@ def _parser() -> argparse.ArgumentParser:
         "--no-worker", action="store_true", help="web only; run `helpline worker` apart"
     )
     serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations at start")
+    serve.add_argument(
+        "--workers", type=int, metavar="N",
+        help="web server processes (default: one per core on PostgreSQL, 1 on SQLite)",
+    )  # fmt: skip
 
     worker = commands.add_parser("worker", help="run background jobs only (for scale-out)")
     worker.add_argument("--scheduler", action="store_true", help="also run the periodic scheduler")

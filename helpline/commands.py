@@ -5,12 +5,14 @@ import errno
 import getpass
 import json
 import logging
+import os
 import signal
 import socket
 import sys
 import threading
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -20,6 +22,9 @@ from django.utils import timezone
 
 from helpline.accounts.models import User
 from helpline.lib.errors import CliError
+
+if TYPE_CHECKING:
+    import uvicorn
 
 logger = logging.getLogger("helpline")
 
@@ -76,7 +81,22 @@ def migrate() -> None:
     call_command("migrate", interactive=False, verbosity=0)
 
 
-def _run_web(host: str, port: int, *, with_worker: bool) -> int:
+def web_processes(requested: int | None) -> int:
+    """How many web server processes: as asked, else one per core on PostgreSQL and one
+    on SQLite (it writes one transaction at a time, so more processes only queue)."""
+    if requested is not None:
+        if not 1 <= requested <= MAX_WEB_PROCESSES:
+            raise CliError(f"--workers must be between 1 and {MAX_WEB_PROCESSES}, not {requested}")
+        return requested
+    if connection.vendor != "postgresql":
+        return 1
+    return len(os.sched_getaffinity(0))
+
+
+MAX_WEB_PROCESSES = 64
+
+
+def _run_web(host: str, port: int, *, with_worker: bool, processes: int = 1) -> int:
     import uvicorn
 
     from helpline.jobs.schedule import run_scheduler
@@ -94,13 +114,14 @@ def _run_web(host: str, port: int, *, with_worker: bool) -> int:
         scheduler.start()
         threads.append(scheduler)
     config = uvicorn.Config(
-        "helpline.asgi:application", host=host, port=port, lifespan="off", log_level="warning"
-    )
+        "helpline.asgi:application", host=host, port=port, lifespan="off", log_level="warning",
+        workers=processes,
+    )  # fmt: skip
     # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the
     # signal; turning SIGTERM into KeyboardInterrupt lets both end up here.
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        uvicorn.Server(config).run()
+        _serve_http(config)
     except KeyboardInterrupt:
         pass
     finally:
@@ -114,6 +135,19 @@ def _run_web(host: str, port: int, *, with_worker: bool) -> int:
     return 0
 
 
+def _serve_http(config: "uvicorn.Config") -> None:
+    """One server in this process, or `config.workers` processes sharing one socket.
+    The background worker and scheduler stay in this process either way."""
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    if config.workers == 1:
+        uvicorn.Server(config).run()
+    else:
+        # The supervisor stops its processes on SIGINT and SIGTERM, then returns.
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
+
+
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
@@ -125,8 +159,12 @@ def serve(args: argparse.Namespace) -> int:
     else:
         check_database()
         check_migrated()
-    print(f"Helpline is running at http://{args.host}:{args.port}/  (Ctrl-C stops it)")
-    return _run_web(args.host, args.port, with_worker=not args.no_worker)
+    processes = web_processes(args.workers)
+    print(
+        f"Helpline is running at http://{args.host}:{args.port}/ with {processes} web"
+        f" process{'es' if processes > 1 else ''}  (Ctrl-C stops it)"
+    )
+    return _run_web(args.host, args.port, with_worker=not args.no_worker, processes=processes)
 
 
 def demo(args: argparse.Namespace) -> int:

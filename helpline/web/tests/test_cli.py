@@ -10,11 +10,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
 from helpline.accounts.actions import authenticate_token
 from helpline.accounts.models import User
 from helpline.cli import main
-from helpline.commands import check_port_free
+from helpline.commands import check_port_free, web_processes
 from helpline.lib.errors import CliError
 
 
@@ -137,6 +138,51 @@ def test_serve_answers_and_stops_cleanly_on_ctrl_c(tmp_path: Path):
     assert server.returncode == 0, output
     assert "Helpline stopped." in output
     assert "Traceback" not in output
+
+
+def web_children(pid: int) -> list[int]:
+    """The server processes started by `pid` (multiprocessing's own helper aside)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        found += [int(child) for child in (task / "children").read_text().split()]
+    return [child for child in found
+            if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()]  # fmt: skip
+
+
+def test_serve_runs_several_web_processes_and_stops_them_all(tmp_path: Path):
+    port = free_port()
+    env = {
+        **os.environ,
+        "HELPLINE_VAR_DIR": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "helpline.cli", "serve", "--port", str(port), "--workers", "2"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+    )  # fmt: skip
+    try:
+        assert wait_for(f"http://127.0.0.1:{port}/healthz", 60) == b'{"status": "ok"}'
+        web = web_children(server.pid)
+        assert len(web) == 2, web
+        for _ in range(10):  # either process may take each connection
+            assert wait_for(f"http://127.0.0.1:{port}/healthz", 5) == b'{"status": "ok"}'
+    finally:
+        server.send_signal(signal.SIGINT)
+        output, _ = server.communicate(timeout=30)
+    assert server.returncode == 0, output
+    assert "with 2 web processes" in output
+    assert "Helpline stopped." in output
+    assert "Traceback" not in output
+    assert not [pid for pid in web if Path(f"/proc/{pid}").exists()]
+
+
+@pytest.mark.django_db
+def test_serve_runs_one_web_process_per_core_on_postgresql_and_one_on_sqlite(settings):
+    expected = len(os.sched_getaffinity(0)) if connection.vendor == "postgresql" else 1
+    assert web_processes(None) == expected
+    assert web_processes(3) == 3
+    with pytest.raises(CliError, match="--workers must be between 1 and 64, not 0"):
+        web_processes(0)
 
 
 def test_worker_refuses_an_unmigrated_database(tmp_path):
