@@ -15,7 +15,7 @@ import pytest
 from django.conf import settings
 
 from helpline.accounts.actions import create_api_token
-from helpline.asgi import ReadBodyFirst, application
+from helpline.asgi import ThreadPoolWSGI, application
 from helpline.tickets import actions
 from helpline.tickets.files import Upload
 from helpline.tickets.models import Ticket
@@ -167,7 +167,7 @@ def test_a_body_in_many_parts_and_past_the_memory_limit_arrives_whole(token):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_body_over_the_limit_is_refused_as_soon_as_it_shows(token):
-    limited = ReadBodyFirst(application.app, max_bytes=1000)
+    limited = ThreadPoolWSGI(application.app, threads=2, max_body=1000)
     client = Client([b"x" * 600, b"x" * 600, b"never read"], stall_after_body=True)
     refused = run(asyncio.wait_for(request(
         limited, client, "POST", "/api/v1/tickets",
@@ -184,7 +184,7 @@ def test_a_declared_content_length_over_the_limit_is_refused_before_the_body(tok
     # Probe: a client that announces a body far over the limit is read (into memory,
     # then a temporary file) until the limit shows; before authentication, and with no
     # end if it sends the body slowly. The header alone already says it will be refused.
-    limited = ReadBodyFirst(application.app, max_bytes=1000)
+    limited = ThreadPoolWSGI(application.app, threads=2, max_body=1000)
     client = Client([b"x" * 10, b"never read"], stall_after_body=True)
     refused = run(asyncio.wait_for(request(
         limited, client, "POST", "/api/v1/tickets",
