@@ -78,6 +78,16 @@ class TestSplit:
 
 
 @pytest.mark.django_db
+class TestMove:
+    def test_it_refuses_to_move_a_message_to_the_ticket_it_is_on(self, ticket, other, carol, dana):
+        later = actions.reply(ticket=ticket, author_contact=dana, body="Another thing")
+        with pytest.raises(ValidationError) as refused:
+            actions.move_message(message=later, target=ticket, acting_user=carol)
+        assert refused.value.message_dict == {"to": ["The message is already on this ticket."]}
+        assert actions.move_message(message=later, target=other, acting_user=carol).ticket == other
+
+
+@pytest.mark.django_db
 class TestLinks:
     def test_it_records_a_link_on_both_timelines(self, ticket, other, carol):
         actions.link(source=ticket, target=other, kind="duplicate", acting_user=carol)
