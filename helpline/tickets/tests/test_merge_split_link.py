@@ -107,6 +107,21 @@ class TestLinks:
         with pytest.raises(ValidationError, match="already has a parent"):
             actions.link(source=ticket, target=third, kind="child", acting_user=carol)
 
+    def test_it_names_the_tickets_in_its_refusals(self, ticket, other, carol, dana):
+        third = actions.create_ticket(acting_user=None, requester=dana, subject="c", body="c")
+        actions.link(source=ticket, target=other, kind="child", acting_user=carol)
+        assert [link.source for link in other.links_in.all()] == [ticket]
+        with pytest.raises(ValidationError) as again:
+            actions.link(source=ticket, target=other, kind="child", acting_user=carol)
+        assert again.value.message_dict == {
+            "target": [f"#{ticket.number} and #{other.number} are already linked."]
+        }
+        with pytest.raises(ValidationError) as second_parent:
+            actions.link(source=third, target=other, kind="child", acting_user=carol)
+        assert second_parent.value.message_dict == {
+            "target": [f"#{other.number} already has a parent."]
+        }
+
     def test_related_links_are_symmetric_for_duplicates(self, ticket, other, carol):
         actions.link(source=ticket, target=other, kind="related", acting_user=carol)
         with pytest.raises(ValidationError, match="already linked"):
