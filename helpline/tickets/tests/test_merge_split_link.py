@@ -122,6 +122,26 @@ class TestLinks:
             "target": [f"#{other.number} already has a parent."]
         }
 
+    def test_a_link_only_the_constraint_refuses_gets_the_rules_refusal(
+        self, ticket, other, carol, dana, monkeypatch
+    ):
+        # As when a concurrent link slips past the first check (test_link_races.py, PostgreSQL).
+        third = actions.create_ticket(acting_user=None, requester=dana, subject="c", body="c")
+        actions.link(source=ticket, target=other, kind="child", acting_user=carol)
+        check, calls = actions._check_link_allowed, []
+
+        def first_check_misses(*args):
+            calls.append(args)
+            if len(calls) > 1:
+                check(*args)
+
+        monkeypatch.setattr(actions, "_check_link_allowed", first_check_misses)
+        with pytest.raises(ValidationError) as refused:
+            actions.link(source=third, target=other, kind="child", acting_user=carol)
+        assert refused.value.message_dict == {"target": [f"#{other.number} already has a parent."]}
+        assert len(calls) == 2
+        assert [link.source for link in other.links_in.all()] == [ticket]
+
     def test_related_links_are_symmetric_for_duplicates(self, ticket, other, carol):
         actions.link(source=ticket, target=other, kind="related", acting_user=carol)
         with pytest.raises(ValidationError, match="already linked"):
