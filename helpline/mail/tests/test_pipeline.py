@@ -222,6 +222,14 @@ class TestThreading:
         assert inbound.ticket != ticket
         assert inbound.placement == "new: no known Message-ID, reply token or ticket number"
 
+    def test_a_subject_token_of_no_ticket_starts_a_new_one(self, mailbox, ticket):
+        cited = deliver(raw_email(subject=f"Re: [#{ticket.number}] Printer"), mailbox)
+        assert (cited.result, cited.ticket) == (InboundResult.APPENDED, ticket)
+        unknown = deliver(raw_email(subject=f"Re: [#{ticket.number + 1000}] Printer"), mailbox)
+        assert (unknown.state, unknown.result) == (InboundState.PROCESSED, InboundResult.CREATED)
+        assert unknown.ticket != ticket
+        assert unknown.placement == "new: no known Message-ID, reply token or ticket number"
+
     @pytest.mark.parametrize("cited_by", ["subject token", "reply token"])
     def test_mail_citing_a_merged_ticket_goes_where_it_was_merged(
         self, mailbox, ticket, carol, dana, cited_by

@@ -89,3 +89,22 @@ def test_it_does_not_take_a_mail_with_two_froms_as_the_agent(
     assert not Message.objects.filter(author_user=carol, body_text__startswith="Refund").exists()
     # (the positive case, her own verified mail, is TestAgentsByEmail's first test)
     assert Message.objects.filter(ticket=conversation, author_user=None).exists()
+
+
+@pytest.mark.django_db
+def test_it_does_not_take_an_agents_signed_mail_with_a_second_from_as_theirs(
+    smtp, agents_by_email, conversation, carol
+):
+    # The bottom-most From (the one read, and the one DKIM verified) is Carol's; mail
+    # clients may show the other one, so the mail is not taken as hers.
+    to = reply_address_of(smtp, DANA)
+    mail = raw(carol.email, to, [VERIFIED_CAROL])
+    mail = mail.replace(b"From: ", f"From: {MALLORY}\r\nFrom: ".encode(), 1)
+    inbound = deliver(mail, agents_by_email)
+    assert inbound.placement == (
+        f"new: reply token of #{conversation.number} was sent to someone else"
+        " (not taken as an agent's: the mail names more than one sender)"
+    )
+    assert inbound.ticket != conversation
+    assert inbound.ticket_message.author_contact.primary_email == carol.email
+    assert not Message.objects.filter(author_user=carol, body_text__startswith="Refund").exists()

@@ -106,6 +106,16 @@ class TestReplies:
         assert ticket.first_responded_at is None
         assert ticket.messages.filter(is_public=False).count() == 1
 
+    def test_a_system_note_is_internal_and_written_by_nobody(self, ticket, carol):
+        note = actions.add_system_note(ticket=ticket, body="Delivery failed.")
+        assert (note.is_public, note.channel) == (False, "email")
+        assert (note.author_kind, note.author_user, note.author_contact) == ("system", None, None)
+        event = ticket.events.get(kind=EventKind.NOTE)
+        assert (event.actor_user, event.actor_contact) == (None, None)
+        assert event.data == {"message": note.pk}
+        agents = actions.add_note(ticket=ticket, acting_user=carol, body="Checked.")
+        assert (agents.author_kind, agents.author_user) == ("agent", carol)
+
     @pytest.mark.parametrize("slug", ["pending", "solved"])
     def test_a_customer_reply_reopens(self, ticket, carol, dana, slug):
         actions.reply(ticket=ticket, acting_user=carol, body="Try this", status=status(slug))

@@ -78,6 +78,16 @@ class TestSplit:
 
 
 @pytest.mark.django_db
+class TestMove:
+    def test_it_refuses_to_move_a_message_to_the_ticket_it_is_on(self, ticket, other, carol, dana):
+        later = actions.reply(ticket=ticket, author_contact=dana, body="Another thing")
+        with pytest.raises(ValidationError) as refused:
+            actions.move_message(message=later, target=ticket, acting_user=carol)
+        assert refused.value.message_dict == {"to": ["The message is already on this ticket."]}
+        assert actions.move_message(message=later, target=other, acting_user=carol).ticket == other
+
+
+@pytest.mark.django_db
 class TestLinks:
     def test_it_records_a_link_on_both_timelines(self, ticket, other, carol):
         actions.link(source=ticket, target=other, kind="duplicate", acting_user=carol)
@@ -96,6 +106,41 @@ class TestLinks:
             actions.link(source=third, target=ticket, kind="child", acting_user=carol)
         with pytest.raises(ValidationError, match="already has a parent"):
             actions.link(source=ticket, target=third, kind="child", acting_user=carol)
+
+    def test_it_names_the_tickets_in_its_refusals(self, ticket, other, carol, dana):
+        third = actions.create_ticket(acting_user=None, requester=dana, subject="c", body="c")
+        actions.link(source=ticket, target=other, kind="child", acting_user=carol)
+        assert [link.source for link in other.links_in.all()] == [ticket]
+        with pytest.raises(ValidationError) as again:
+            actions.link(source=ticket, target=other, kind="child", acting_user=carol)
+        assert again.value.message_dict == {
+            "target": [f"#{ticket.number} and #{other.number} are already linked."]
+        }
+        with pytest.raises(ValidationError) as second_parent:
+            actions.link(source=third, target=other, kind="child", acting_user=carol)
+        assert second_parent.value.message_dict == {
+            "target": [f"#{other.number} already has a parent."]
+        }
+
+    def test_a_link_only_the_constraint_refuses_gets_the_rules_refusal(
+        self, ticket, other, carol, dana, monkeypatch
+    ):
+        # As when a concurrent link slips past the first check (test_link_races.py, PostgreSQL).
+        third = actions.create_ticket(acting_user=None, requester=dana, subject="c", body="c")
+        actions.link(source=ticket, target=other, kind="child", acting_user=carol)
+        check, calls = actions._check_link_allowed, []
+
+        def first_check_misses(*args):
+            calls.append(args)
+            if len(calls) > 1:
+                check(*args)
+
+        monkeypatch.setattr(actions, "_check_link_allowed", first_check_misses)
+        with pytest.raises(ValidationError) as refused:
+            actions.link(source=third, target=other, kind="child", acting_user=carol)
+        assert refused.value.message_dict == {"target": [f"#{other.number} already has a parent."]}
+        assert len(calls) == 2
+        assert [link.source for link in other.links_in.all()] == [ticket]
 
     def test_related_links_are_symmetric_for_duplicates(self, ticket, other, carol):
         actions.link(source=ticket, target=other, kind="related", acting_user=carol)

@@ -4,6 +4,7 @@ import pytest
 from django.http import Http404
 from django.test import Client
 
+from helpline.contacts.viewers import LinkHolder
 from helpline.tickets import access, actions
 from helpline.tickets.access import VisibleLink
 from helpline.tickets.files import Upload
@@ -92,6 +93,20 @@ class TestLinkWording:
             ticket.number,
             team_mate.number,
         }
+
+    def test_customers_and_link_holders_see_no_links_even_between_their_tickets(
+        self, carol, ticket, dana
+    ):
+        second = actions.create_ticket(
+            acting_user=None, requester=dana, subject="Scanner too", body="s", team=ticket.team
+        )
+        actions.link(source=ticket, target=second, kind="related", acting_user=carol)
+        assert access.visible_links(carol, ticket) == [
+            VisibleLink("related", "out", second.number, "Scanner too")
+        ]
+        assert set(access.tickets_for(dana)) == {ticket, second}
+        assert access.visible_links(dana, ticket) == []
+        assert access.visible_links(LinkHolder(ticket.pk), ticket) == []
 
 
 @pytest.mark.django_db
