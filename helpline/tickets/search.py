@@ -128,9 +128,9 @@ def _listed_tickets(words: list[str], *, public_only: bool) -> list[int] | None:
     The subject joins the list, so the page is read by id alone, with no text tested
     per ticket (an ILIKE on each subject read in list order cost ~9 ms for Japanese)."""
     messages = _matching_messages(words, public_only=public_only).order_by()
-    subjects = Ticket.objects.filter(_subject_matches(words)).order_by()
     if _estimated_rows(messages) >= RARE:
         return None
+    subjects = Ticket.objects.filter(_subject_matches(words)).order_by()
     found = set()
     for place, column in ((messages, "ticket_id"), (subjects, "pk")):
         ids = list(place.values_list(column, flat=True)[:RARE])

@@ -118,7 +118,8 @@ def wait_for(url: str, seconds: float) -> bytes:
             time.sleep(0.3)
 
 
-def test_serve_answers_and_stops_cleanly_on_ctrl_c(tmp_path: Path):
+def start_serve(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[str], str]:
+    """`helpline serve` on SQLite in `tmp_path`, answering; the process and its base URL."""
     port = free_port()
     env = {
         **os.environ,
@@ -126,18 +127,29 @@ def test_serve_answers_and_stops_cleanly_on_ctrl_c(tmp_path: Path):
         "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}",
     }
     server = subprocess.Popen(
-        [sys.executable, "-m", "helpline.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "helpline.cli", "serve", "--port", str(port), *args],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
     )  # fmt: skip
-    try:
-        assert wait_for(f"http://127.0.0.1:{port}/healthz", 60) == b'{"status": "ok"}'
-        assert b"Helpline" in wait_for(f"http://127.0.0.1:{port}/", 5)
-    finally:
-        server.send_signal(signal.SIGINT)
-        output, _ = server.communicate(timeout=30)
+    return server, f"http://127.0.0.1:{port}"
+
+
+def stop_cleanly(server: subprocess.Popen[str]) -> str:
+    """Ctrl-C, then what the server printed: it must have stopped without a traceback."""
+    server.send_signal(signal.SIGINT)
+    output, _ = server.communicate(timeout=30)
     assert server.returncode == 0, output
     assert "Helpline stopped." in output
     assert "Traceback" not in output
+    return output
+
+
+def test_serve_answers_and_stops_cleanly_on_ctrl_c(tmp_path: Path):
+    server, url = start_serve(tmp_path)
+    try:
+        assert wait_for(f"{url}/healthz", 60) == b'{"status": "ok"}'
+        assert b"Helpline" in wait_for(f"{url}/", 5)
+    finally:
+        stop_cleanly(server)
 
 
 def web_children(pid: int) -> list[int]:
@@ -150,29 +162,16 @@ def web_children(pid: int) -> list[int]:
 
 
 def test_serve_runs_several_web_processes_and_stops_them_all(tmp_path: Path):
-    port = free_port()
-    env = {
-        **os.environ,
-        "HELPLINE_VAR_DIR": str(tmp_path),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}",
-    }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "helpline.cli", "serve", "--port", str(port), "--workers", "2"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-    )  # fmt: skip
+    server, url = start_serve(tmp_path, "--workers", "2")
     try:
-        assert wait_for(f"http://127.0.0.1:{port}/healthz", 60) == b'{"status": "ok"}'
+        assert wait_for(f"{url}/healthz", 60) == b'{"status": "ok"}'
         web = web_children(server.pid)
         assert len(web) == 2, web
         for _ in range(10):  # either process may take each connection
-            assert wait_for(f"http://127.0.0.1:{port}/healthz", 5) == b'{"status": "ok"}'
+            assert wait_for(f"{url}/healthz", 5) == b'{"status": "ok"}'
     finally:
-        server.send_signal(signal.SIGINT)
-        output, _ = server.communicate(timeout=30)
-    assert server.returncode == 0, output
+        output = stop_cleanly(server)
     assert "with 2 web processes" in output
-    assert "Helpline stopped." in output
-    assert "Traceback" not in output
     assert not [pid for pid in web if Path(f"/proc/{pid}").exists()]
 
 

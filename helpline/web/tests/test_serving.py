@@ -77,6 +77,25 @@ def run(coroutine: Awaitable[Any]) -> Any:
     return asyncio.run(coroutine)  # type: ignore[arg-type]
 
 
+def attached(carol, dana, team, content: bytes) -> str:
+    """The API path of a new ticket's attachment holding `content`."""
+    ticket = actions.create_ticket(
+        acting_user=carol, requester=dana, subject="Logs", body="Attached.", team=team,
+        attachments=[Upload("logs.bin", content, "application/octet-stream")],
+    )  # fmt: skip
+    return f"/api/v1/attachments/{ticket.messages.get().attachments.get().pk}"
+
+
+def stuck_downloads(path: str, headers: dict[str, str]) -> list[asyncio.Task[Client]]:
+    """STUCK_CLIENTS downloads of `path` by clients that never read a byte of the body."""
+    return [
+        asyncio.create_task(
+            request(application, Client([b""], stall_reading=True), "GET", path, headers)
+        )
+        for _ in range(STUCK_CLIENTS)
+    ]
+
+
 @pytest.fixture
 def token(carol) -> str:
     return create_api_token(user=carol, name="serving", acting_user=None)[1]
@@ -111,21 +130,11 @@ def test_clients_that_never_finish_their_body_hold_no_thread(token):
 @pytest.mark.django_db(transaction=True)
 def test_clients_that_stop_reading_a_download_hold_no_thread(carol, dana, tech_team, token):
     content = bytes(range(256)) * 8192  # 2 MiB: hundreds of parts to send
-    ticket = actions.create_ticket(
-        acting_user=carol, requester=dana, subject="Logs", body="Attached.", team=tech_team,
-        attachments=[Upload("logs.bin", content, "application/octet-stream")],
-    )  # fmt: skip
-    attachment = ticket.messages.get().attachments.get()
-    download = f"/api/v1/attachments/{attachment.pk}"
+    download = attached(carol, dana, tech_team, content)
     auth = {"authorization": f"Bearer {token}"}
 
     async def scenario() -> tuple[Client, Client]:
-        stuck = [
-            asyncio.create_task(
-                request(application, Client([b""], stall_reading=True), "GET", download, auth)
-            )
-            for _ in range(STUCK_CLIENTS)
-        ]
+        stuck = stuck_downloads(download, auth)
         await asyncio.sleep(0.5)
         try:
             health = await asyncio.wait_for(
@@ -199,29 +208,19 @@ def test_a_declared_content_length_over_the_limit_is_refused_before_the_body(tok
 def test_clients_that_stop_reading_a_download_do_not_make_the_server_hold_the_file(
     carol, dana, tech_team, token
 ):
-    # Probe: with `send_queue_size=0` the thread queues every part of the file for a
-    # client that reads nothing, so each stuck download keeps the whole attachment in
-    # memory for as long as its connection stays open (live: 20 stuck downloads of a
-    # 20 MB attachment took the server from 198 to 466 MB, and /healthz did not answer
-    # within 5 s while the threads filled the queues).
+    # Found by the probe: when the pool thread queued every part of the file for a
+    # client that read nothing, each stuck download kept the whole attachment in memory
+    # for as long as its connection stayed open (live: 20 stuck downloads of a 20 MB
+    # attachment took the server from 198 to 466 MB). The event loop now sends the file
+    # from its own descriptor, a block at a time.
     import tracemalloc
 
     content = bytes(range(256)) * 4096 * 8  # 8 MiB
-    ticket = actions.create_ticket(
-        acting_user=carol, requester=dana, subject="Logs", body="Attached.", team=tech_team,
-        attachments=[Upload("logs.bin", content, "application/octet-stream")],
-    )  # fmt: skip
-    attachment = ticket.messages.get().attachments.get()
-    download = f"/api/v1/attachments/{attachment.pk}"
+    download = attached(carol, dana, tech_team, content)
     auth = {"authorization": f"Bearer {token}"}
 
     async def scenario() -> int:
-        stuck = [
-            asyncio.create_task(
-                request(application, Client([b""], stall_reading=True), "GET", download, auth)
-            )
-            for _ in range(STUCK_CLIENTS)
-        ]
+        stuck = stuck_downloads(download, auth)
         try:
             await asyncio.wait_for(
                 request(application, Client([b""]), "GET", "/healthz"), PATIENCE * 3
