@@ -1,5 +1,6 @@
 """The `helpline` command: in-process for the database commands, as a real process for serve."""
 
+import asyncio
 import os
 import signal
 import socket
@@ -15,7 +16,7 @@ from django.db import connection
 from helpline.accounts.actions import authenticate_token
 from helpline.accounts.models import User
 from helpline.cli import main
-from helpline.commands import check_port_free, web_processes
+from helpline.commands import check_port_free, listening_socket, web_processes
 from helpline.lib.errors import CliError
 
 
@@ -173,6 +174,42 @@ def test_serve_runs_several_web_processes_and_stops_them_all(tmp_path: Path):
         output = stop_cleanly(server)
     assert "with 2 web processes" in output
     assert not [pid for pid in web if Path(f"/proc/{pid}").exists()]
+
+
+def test_the_shared_socket_sends_each_write_at_once():
+    """The several-process server listens on `listening_socket`: a connection that
+    asyncio accepts there must have Nagle's algorithm off, or each keep-alive response's
+    body waits 40 ms for the client's delayed acknowledgement of its headers."""
+
+    async def accepted_has_nodelay() -> int:
+        loop = asyncio.get_running_loop()
+        accepted: asyncio.Future[int] = loop.create_future()
+
+        def on_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            sock = writer.get_extra_info("socket")
+            accepted.set_result(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+
+        server = await asyncio.start_server(on_connection, sock=shared)
+        async with server:
+            _, writer = await asyncio.open_connection(*shared.getsockname())
+            try:
+                return await asyncio.wait_for(accepted, 5)
+            finally:
+                writer.close()
+
+    shared = listening_socket("127.0.0.1", free_port())
+    assert shared.get_inheritable()  # the server processes are handed this very socket
+    assert asyncio.run(accepted_has_nodelay()) == 1
+
+
+def test_a_socket_that_cannot_be_bound_is_one_clear_line():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(CliError, match=f"Cannot listen on 127.0.0.1:{port}: Address already"):
+            listening_socket("127.0.0.1", port)
 
 
 @pytest.mark.django_db
