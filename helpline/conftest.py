@@ -177,6 +177,13 @@ class ApiClient:
     def delete(self, path: str) -> Any:
         return self._call("delete", path)
 
+    def created(self, response: Any) -> dict[str, Any]:
+        """The whole ticket a 201 from POST /tickets points at (`Location`)."""
+        assert response.status_code == 201, response.content
+        detail = self.get(response["Location"].removeprefix("/api/v1"))
+        assert detail.status_code == 200, detail.content
+        return dict(detail.json())
+
 
 @pytest.fixture
 def api_as() -> type[ApiClient]:

@@ -65,9 +65,12 @@ def create_contact(
 ) -> Contact:
     addresses = [normalise_email(e, "emails") for e in emails]
     numbers = clean_phones(phones or [])
-    with transaction.atomic():
-        _check_identities_free(addresses, contact=None)
-        _check_phones_free(numbers)
+    # The checks before the writes, so a refusal leaves the caller's transaction as it
+    # was; the writes need no savepoint of their own: a caller that expects a clash
+    # (find_or_create_contact) holds one, and the unique identities catch a race.
+    _check_identities_free(addresses, contact=None)
+    _check_phones_free(numbers)
+    with transaction.atomic(savepoint=False):
         if organization is None and addresses:
             organization = organization_for_email(addresses[0])
         contact = Contact.objects.create(

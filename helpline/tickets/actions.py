@@ -63,9 +63,11 @@ def create_ticket(
     validation.check_assignee(assignee, team)
     for upload in attachments:
         check_size(upload)
-    with transaction.atomic():
-        fields = validation.clean_custom_fields(custom_fields or {}, {})
-        tag_objects = _tags(tags)
+    fields = validation.clean_custom_fields(custom_fields, {}) if custom_fields else {}
+    tag_names = validation.clean_tag_names(tags)
+    # Every refusal comes before the first write, so the writes need no savepoint: a
+    # caller's transaction is left as it was, or (a database error) rolled back whole.
+    with transaction.atomic(savepoint=False):
         initial = status or Status.objects.default_for(
             StatusCategory.OPEN if assignee else StatusCategory.NEW
         )
@@ -74,8 +76,7 @@ def create_ticket(
             type=type, category=category, requester=requester, assignee=assignee, team=team,
             channel=channel, language=language, custom_fields=fields,
         )  # fmt: skip
-        ticket.tags.set(tag_objects)
-        ticket.ccs.set([c for c in ccs if c.pk != requester.pk])
+        _link_new(ticket, tags=_tags(tag_names), ccs=[c for c in ccs if c.pk != requester.pk])
         by_agent = message_author == "agent" and acting_user is not None
         events.ticket_created(ticket, user=acting_user, contact=None if by_agent else requester)
         _add_message(
@@ -220,8 +221,30 @@ def _set_fields(ticket: Ticket, values: dict[str, Any], user: User | None) -> No
 
 
 def _tags(names: Iterable[str]) -> list[Tag]:
-    """The tags of these names, new ones created (tags are free-form, as in Zendesk)."""
-    return [Tag.objects.get_or_create(name=name)[0] for name in validation.clean_tag_names(names)]
+    """The tags of these names, new ones created (tags are free-form, as in Zendesk):
+    one query, and two more only when some are new. `ignore_conflicts` lets a tag that
+    another transaction adds meanwhile be, and the second read finds it."""
+    wanted = validation.clean_tag_names(names)
+    if not wanted:
+        return []
+    found = {tag.name: tag for tag in Tag.objects.filter(name__in=wanted)}
+    if missing := [name for name in wanted if name not in found]:
+        Tag.objects.bulk_create([Tag(name=name) for name in missing], ignore_conflicts=True)
+        found.update((tag.name, tag) for tag in Tag.objects.filter(name__in=missing))
+    return [found[name] for name in wanted]
+
+
+def _link_new(ticket: Ticket, *, tags: list[Tag], ccs: list[Contact]) -> None:
+    """A new ticket's tags and CCs, one INSERT each: `.set()` would first read what
+    a ticket that has just been created cannot have."""
+    if tags:
+        Ticket.tags.through.objects.bulk_create(
+            [Ticket.tags.through(ticket=ticket, tag=tag) for tag in tags]
+        )
+    if unique := list({contact.pk: contact for contact in ccs}.values()):
+        Ticket.ccs.through.objects.bulk_create(
+            [Ticket.ccs.through(ticket=ticket, contact=contact) for contact in unique]
+        )
 
 
 def _touch(ticket: Ticket) -> None:

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import FileResponse, HttpRequest
+from django.http import FileResponse, HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema
 from ninja import Status as Respond
 from ninja.errors import ValidationError as NinjaValidationError
@@ -41,6 +41,7 @@ from helpline.tickets.schemas import (
     ReplyIn,
     TicketCreateIn,
     TicketDetailOut,
+    TicketOut,
     TicketPage,
     TicketUpdateIn,
 )
@@ -173,13 +174,24 @@ def _uploads(items: list[AttachmentIn]) -> list[Upload]:
     return uploads
 
 
-@router.post("/tickets", response={201: TicketDetailOut}, summary="Create a ticket")
-def create_ticket(request: HttpRequest, payload: TicketCreateIn) -> Respond[Ticket]:
+@router.post(
+    "/tickets",
+    response={201: TicketOut},
+    summary="Create a ticket",
+    description="Answers with the ticket's properties (as in the list) and its address in "
+    "`Location`; `GET` that address for the conversation.",
+)
+def create_ticket(
+    request: HttpRequest, payload: TicketCreateIn, response: HttpResponse
+) -> Respond[Ticket]:
     user = agent(request)
     check_can_edit(user)
     with transaction.atomic():  # a rejected ticket must not leave a new contact behind
         ticket = _create(user, payload)
-    # The ticket as created, even when it went to a team this agent cannot see.
+    # The ticket as created, even when it went to a team this agent cannot see. Not
+    # its conversation: the caller sent it, and reading it back (messages, their
+    # files, mail, links) was more than half of a create's statements and time.
+    response["Location"] = f"/api/v1/tickets/{ticket.number}"
     return Respond(201, ticket)
 
 

@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured, ValidationError
-from django.db import models
+from django.db import connection, models
 from django.db.models import F, OuterRef, Q, Subquery
 
 from helpline.accounts.models import Team, User
@@ -192,11 +192,18 @@ class Counter(models.Model):
     def next(cls, name: str, start: int = 1000) -> int:
         """Must run inside a transaction: the UPDATE row lock serialises concurrent callers.
 
-        Two statements once the counter exists; the first call creates it."""
-        if not cls.objects.filter(name=name).update(value=F("value") + 1):
-            cls.objects.get_or_create(name=name, defaults={"value": start})
-            cls.objects.filter(name=name).update(value=F("value") + 1)
-        return cls.objects.values_list("value", flat=True).get(name=name)
+        One statement once the counter exists (`UPDATE … RETURNING`, which both SQLite
+        3.35+ and PostgreSQL know); the first call creates it."""
+        table = cls._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET value = value + 1 WHERE name = %s RETURNING value",  # noqa: S608 - the model's own table
+                [name],
+            )
+            if row := cursor.fetchone():
+                return int(row[0])
+        cls.objects.get_or_create(name=name, defaults={"value": start})
+        return cls.next(name, start)
 
 
 class TicketQuerySet(models.QuerySet["Ticket"]):

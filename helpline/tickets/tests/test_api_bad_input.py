@@ -260,9 +260,7 @@ class TestHostileContent:
     )
     def test_it_keeps_only_a_safe_file_name(self, api, settings, filename, stored):
         payload = NEW_TICKET | {"attachments": [attachment(b"data", filename)]}
-        response = api.post("/tickets", payload)
-        assert response.status_code == 201, response.content
-        saved = response.json()["messages"][0]["attachments"][0]
+        saved = api.created(api.post("/tickets", payload))["messages"][0]["attachments"][0]
         assert saved["filename"] == stored
         download = api.get(saved["url"].removeprefix("/api/v1"))
         assert download["Content-Disposition"] == f'attachment; filename="{stored}"'
@@ -272,16 +270,15 @@ class TestHostileContent:
     def test_it_serves_an_uploaded_html_file_as_a_download(self, api):
         payload = {"filename": "page.html", "content_type": "text/html",
                    "content_base64": b64(b"<script>alert(1)</script>")}  # fmt: skip
-        created = api.post("/tickets", NEW_TICKET | {"attachments": [payload]}).json()
+        created = api.created(api.post("/tickets", NEW_TICKET | {"attachments": [payload]}))
         url = created["messages"][0]["attachments"][0]["url"]
         download = api.get(url.removeprefix("/api/v1"))
         assert download["Content-Type"] == "application/octet-stream"
         assert download["X-Content-Type-Options"] == "nosniff"
 
     def test_it_drops_nul_bytes_from_the_body(self, api):
-        response = api.post("/tickets", NEW_TICKET | {"body": "It\x00 fails\x00."})
-        assert response.status_code == 201
-        assert response.json()["messages"][0]["body_text"] == "It fails."
+        created = api.created(api.post("/tickets", NEW_TICKET | {"body": "It\x00 fails\x00."}))
+        assert created["messages"][0]["body_text"] == "It fails."
 
     @pytest.mark.parametrize("subject", ["Export\x00 broken", "\x00"])
     def test_it_never_stores_nul_bytes_in_a_subject(self, api, subject):
@@ -290,8 +287,10 @@ class TestHostileContent:
         assert all("\x00" not in s for s in Ticket.objects.values_list("subject", flat=True))
 
     def test_it_escapes_markup_in_a_plain_text_body(self, api):
-        response = api.post("/tickets", NEW_TICKET | {"body": "<script>alert(1)</script>"})
-        html = Message.objects.get(pk=response.json()["messages"][0]["id"]).body_html
+        created = api.created(
+            api.post("/tickets", NEW_TICKET | {"body": "<script>alert(1)</script>"})
+        )
+        html = Message.objects.get(pk=created["messages"][0]["id"]).body_html
         assert html == "<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>"
 
     @pytest.mark.parametrize("route", ["create", "reply", "note"])
@@ -306,8 +305,10 @@ class TestHostileContent:
         }[route]
         response = api.post(path, payload)
         assert response.status_code == 201, response.content
-        body = response.json()
-        message_id = body["messages"][0]["id"] if route == "create" else body["id"]
+        if route == "create":
+            message_id = api.created(response)["messages"][0]["id"]
+        else:
+            message_id = response.json()["id"]
         stored = Message.objects.get(pk=message_id).body_html.lower()
         for hostile in ["<script", "onerror", "onclick", "onload", "javascript:", "<iframe",
                         "<svg", "<style", "style=", "alert"]:  # fmt: skip

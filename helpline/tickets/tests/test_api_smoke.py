@@ -23,7 +23,9 @@ def test_it_creates_lists_and_replies(api_as, carol):
     body = response.json()
     assert body["requester"]["email"] == "new.person@initech.example"
     assert body["tags"] == ["bug", "export"]
-    attachment = body["messages"][0]["attachments"][0]
+    assert response["Location"] == f"/api/v1/tickets/{body['number']}"
+    assert "messages" not in body  # the conversation is the caller's own; GET it
+    attachment = api.created(response)["messages"][0]["attachments"][0]
     assert attachment["filename"] == "passwd"
     download = api.get(attachment["url"].removeprefix("/api/v1"))
     assert b"".join(download.streaming_content) == b"hello"
