@@ -49,6 +49,9 @@ def _database() -> dict[str, Any]:
             "timeout": 10,
         }
     if config["ENGINE"] == "django.db.backends.sqlite3":
+        # Django's backend, with this process's writers queued in turn before BEGIN
+        # instead of retrying on the busy timeout (helpline/lib/sqlite/base.py).
+        config["ENGINE"] = "helpline.lib.sqlite"
         # IMMEDIATE takes the write lock at BEGIN, so two writers queue on
         # busy_timeout instead of one failing with "database is locked" when
         # it upgrades a read transaction halfway through.
