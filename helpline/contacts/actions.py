@@ -77,6 +77,7 @@ def create_contact(
             name=one_line(name)[:200], organization=organization, notes=clean_text(notes)
         )
         _add_identities(contact, addresses, numbers)
+        contact.known_primary_email = addresses[0] if addresses else None  # the first is primary
         audit.record(actor=acting_user, action="contact.created", target=contact, emails=addresses)
     return contact
 
@@ -119,6 +120,7 @@ def _replace_emails(contact: Contact, addresses: list[str]) -> None:
         if address not in known:
             ContactIdentity.objects.create(contact=contact, value=address)
         contact.identities.filter(value=address).update(is_primary=position == 0)
+    contact.known_primary_email = addresses[0]
 
 
 def _check_identities_free(addresses: list[str], *, contact: Contact | None) -> None:

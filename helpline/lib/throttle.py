@@ -60,15 +60,20 @@ class Throttle:
         failures = self.failures(subject)
         allowed = self.lock_after - failures if failures < self.lock_after else 1
         key = self._key("checking", subject)
-        if self._count(key, lifetime=IN_FLIGHT) > allowed:
+        # Looked at again once claimed: an attempt that failed meanwhile has set its lock
+        # before giving its claim back (`failed`), so the last allowed check is not
+        # handed to a second attempt that read the failures before that one counted.
+        if self._count(key, lifetime=IN_FLIGHT) > allowed or self.locked_until(subject):
             self._uncount(key)
             return False
         return True
 
     def failed(self, subject: str) -> datetime | None:
-        """The begun attempt was wrong: the end of the lock it starts, if any."""
+        """The begun attempt was wrong: the end of the lock it starts, if any. The
+        failure (and its lock) is counted before the claim is given back."""
+        until = self.fail(subject)
         self._uncount(self._key("checking", subject))
-        return self.fail(subject)
+        return until
 
     def succeeded(self, subject: str, *, forget: bool) -> None:
         """The begun attempt was right (or never checked): forget the subject's

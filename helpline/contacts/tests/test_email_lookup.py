@@ -32,3 +32,21 @@ def test_it_reads_the_unique_index_not_every_identity():
     assert "identity_unique_value" in plan, plan
     if connection.vendor == "postgresql":  # looked up by the address, not read whole
         assert "Index Cond: ((lower((value)::text)" in plan, plan
+
+
+@pytest.mark.django_db
+def test_the_primary_email_comes_with_the_lookup_and_follows_a_change(carol):
+    from django.test.utils import CaptureQueriesContext
+
+    from helpline.contacts.actions import update_contact
+
+    created = create_contact(emails=["First@X.example", "second@x.example"], acting_user=carol)
+    with CaptureQueriesContext(connection) as captured:
+        assert created.primary_email == "first@x.example"
+        found = Contact.objects.with_email("SECOND@x.example").get()
+        assert found.primary_email == "first@x.example"  # the primary one, not the one asked
+    assert len(captured) == 1
+    update_contact(contact=found, acting_user=carol, emails=["third@x.example", "second@x.example"])
+    assert found.primary_email == "third@x.example"
+    assert Contact.objects.with_email("second@x.example").get().primary_email == "third@x.example"
+    assert Contact.objects.get(pk=found.pk).primary_email == "third@x.example"  # no annotation
