@@ -3,7 +3,6 @@
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models.functions import Lower
 
 from helpline.accounts import audit
 from helpline.accounts.models import User
@@ -125,11 +124,7 @@ def _replace_emails(contact: Contact, addresses: list[str]) -> None:
 
 
 def _check_identities_free(addresses: list[str], *, contact: Contact | None) -> None:
-    # `lower(value)`, as the unique index is built (addresses are stored lower-case):
-    # a plain `value IN (…)` read every identity on PostgreSQL.
-    taken = ContactIdentity.objects.alias(lowered=Lower("value")).filter(
-        kind=IdentityKind.EMAIL, lowered__in=[a.lower() for a in addresses]
-    )
+    taken = ContactIdentity.objects.with_emails(addresses)
     if contact is not None:
         taken = taken.exclude(contact=contact)
     if clash := taken.first():

@@ -198,7 +198,7 @@ def _set_status(ticket: Ticket, status: Status, user: User | None) -> None:
 
 
 def _set_tags(ticket: Ticket, names: Iterable[str], user: User | None) -> None:
-    wanted = _tags(names)
+    wanted = _tags(validation.clean_tag_names(names))
     old = sorted(t.name for t in ticket.tags.all())
     new = sorted(t.name for t in wanted)
     if old != new:
@@ -220,18 +220,18 @@ def _set_fields(ticket: Ticket, values: dict[str, Any], user: User | None) -> No
         events.record(ticket, EventKind.FIELDS, user=user, changed=changed)
 
 
-def _tags(names: Iterable[str]) -> list[Tag]:
-    """The tags of these names, new ones created (tags are free-form, as in Zendesk):
-    one query, and two more only when some are new. `ignore_conflicts` lets a tag that
-    another transaction adds meanwhile be, and the second read finds it."""
-    wanted = validation.clean_tag_names(names)
-    if not wanted:
+def _tags(names: list[str]) -> list[Tag]:
+    """The tags of these names (as `validation.clean_tag_names` gives them), new ones
+    created (tags are free-form, as in Zendesk): one query, and two more only when some
+    are new. `ignore_conflicts` lets a tag that another transaction adds meanwhile be,
+    and the second read finds it."""
+    if not names:
         return []
-    found = {tag.name: tag for tag in Tag.objects.filter(name__in=wanted)}
-    if missing := [name for name in wanted if name not in found]:
+    found = {tag.name: tag for tag in Tag.objects.filter(name__in=names)}
+    if missing := [name for name in names if name not in found]:
         Tag.objects.bulk_create([Tag(name=name) for name in missing], ignore_conflicts=True)
         found.update((tag.name, tag) for tag in Tag.objects.filter(name__in=missing))
-    return [found[name] for name in wanted]
+    return [found[name] for name in names]
 
 
 def _link_new(ticket: Ticket, *, tags: list[Tag], ccs: list[Contact]) -> None:
