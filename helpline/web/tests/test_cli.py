@@ -78,13 +78,22 @@ class TestCreateAdmin:
         assert not User.objects.exists()
 
 
-def test_a_port_in_use_is_one_clear_line():
+@pytest.mark.parametrize(
+    ("open_port", "message"),
+    [
+        # checked before migrating, so the usual case says so at once
+        (check_port_free, "port {port} on 127.0.0.1 is in use"),
+        # the several-process server's own bind, should the port be taken meanwhile
+        (listening_socket, "Cannot listen on 127.0.0.1:{port}: Address already"),
+    ],
+)
+def test_a_port_in_use_is_one_clear_line(open_port, message):
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        with pytest.raises(CliError, match=f"port {port} on 127.0.0.1 is in use"):
-            check_port_free("127.0.0.1", port)
+        with pytest.raises(CliError, match=message.format(port=port)):
+            open_port("127.0.0.1", port)
 
 
 @pytest.mark.parametrize(
@@ -198,18 +207,9 @@ def test_the_shared_socket_sends_each_write_at_once():
             finally:
                 writer.close()
 
-    shared = listening_socket("127.0.0.1", free_port())
-    assert shared.get_inheritable()  # the server processes are handed this very socket
-    assert asyncio.run(accepted_has_nodelay()) == 1
-
-
-def test_a_socket_that_cannot_be_bound_is_one_clear_line():
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        with pytest.raises(CliError, match=f"Cannot listen on 127.0.0.1:{port}: Address already"):
-            listening_socket("127.0.0.1", port)
+    with listening_socket("127.0.0.1", free_port()) as shared:
+        assert shared.get_inheritable()  # the server processes are handed this very socket
+        assert asyncio.run(accepted_has_nodelay()) == 1
 
 
 @pytest.mark.django_db
