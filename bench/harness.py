@@ -55,6 +55,9 @@ def bench_env(db: str, pg_name: str, keep: Path | None = None) -> Iterator[dict[
         if keep:
             keep.mkdir(parents=True, exist_ok=True)
         env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+        # The machine's Redis as the shared cache: `helpline serve` runs several web
+        # processes on PostgreSQL only with one (their sign-in counts must be shared).
+        env.setdefault("CACHE_URL", "redis://127.0.0.1:6379/14")
         env.update(HELPLINE_VAR_DIR=var_dir, LOG_LEVEL="WARNING")
         if db == "postgres":
             if not keep:

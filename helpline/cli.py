@@ -45,7 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations at start")
     serve.add_argument(
         "--workers", type=int, metavar="N",
-        help="web server processes (default: one per core on PostgreSQL, 1 on SQLite)",
+        help="web server processes; more than 1 needs CACHE_URL (default: one per core on "
+        "PostgreSQL with CACHE_URL set, else 1)",
     )  # fmt: skip
 
     worker = commands.add_parser("worker", help="run background jobs only (for scale-out)")

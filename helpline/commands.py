@@ -82,13 +82,25 @@ def migrate() -> None:
 
 
 def web_processes(requested: int | None) -> int:
-    """How many web server processes: as asked, else one per core on PostgreSQL and one
-    on SQLite (it writes one transaction at a time, so more processes only queue)."""
+    """How many web server processes: as asked, else one per core on PostgreSQL with a
+    shared cache, and one otherwise (SQLite writes one transaction at a time, so more
+    processes only queue).
+
+    Several processes need a cache they all share (CACHE_URL): sign-in failures are
+    counted in the cache, and in each process's own memory every process would allow
+    its own 5 wrong passwords, so an attacker would get 5 per process."""
+    shared_cache = "redis" in settings.CACHES["default"]["BACKEND"].lower()
     if requested is not None:
         if not 1 <= requested <= MAX_WEB_PROCESSES:
             raise CliError(f"--workers must be between 1 and {MAX_WEB_PROCESSES}, not {requested}")
+        if requested > 1 and not shared_cache:
+            raise CliError(
+                f"--workers {requested} needs a cache every process shares: set CACHE_URL "
+                "to a Redis server (redis://…). Without it each process counts failed "
+                "sign-ins on its own, and allows that many more password guesses."
+            )
         return requested
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or not shared_cache:
         return 1
     return len(os.sched_getaffinity(0))
 

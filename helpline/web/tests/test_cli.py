@@ -128,13 +128,16 @@ def wait_for(url: str, seconds: float) -> bytes:
             time.sleep(0.3)
 
 
-def start_serve(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[str], str]:
+def start_serve(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[str], str]:
     """`helpline serve` on SQLite in `tmp_path`, answering; the process and its base URL."""
     port = free_port()
     env = {
         **os.environ,
         "HELPLINE_VAR_DIR": str(tmp_path),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}",
+        **(env or {}),
     }
     server = subprocess.Popen(
         [sys.executable, "-m", "helpline.cli", "serve", "--port", str(port), *args],
@@ -171,8 +174,8 @@ def web_children(pid: int) -> list[int]:
             if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()]  # fmt: skip
 
 
-def test_serve_runs_several_web_processes_and_stops_them_all(tmp_path: Path):
-    server, url = start_serve(tmp_path, "--workers", "2")
+def test_serve_runs_several_web_processes_and_stops_them_all(tmp_path: Path, redis_url):
+    server, url = start_serve(tmp_path, "--workers", "2", env={"CACHE_URL": redis_url})
     try:
         assert wait_for(f"{url}/healthz", 60) == b'{"status": "ok"}'
         web = web_children(server.pid)
@@ -214,11 +217,24 @@ def test_the_shared_socket_sends_each_write_at_once():
 
 @pytest.mark.django_db
 def test_serve_runs_one_web_process_per_core_on_postgresql_and_one_on_sqlite(settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache"}}
     expected = len(os.sched_getaffinity(0)) if connection.vendor == "postgresql" else 1
     assert web_processes(None) == expected
     assert web_processes(3) == 3
     with pytest.raises(CliError, match="--workers must be between 1 and 64, not 0"):
         web_processes(0)
+
+
+@pytest.mark.django_db
+def test_several_web_processes_need_a_shared_cache_for_the_sign_in_limits(settings):
+    """Probe finding: on PostgreSQL the default ran one process per core with each
+    process's own memory as the cache, so 2 processes checked 10 wrong passwords of 30
+    sent at once where the limit is 5."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    assert web_processes(None) == 1
+    assert web_processes(1) == 1
+    with pytest.raises(CliError, match="--workers 2 needs a cache every process shares"):
+        web_processes(2)
 
 
 def test_worker_refuses_an_unmigrated_database(tmp_path):
