@@ -14,6 +14,7 @@ from helpline.contacts.models import (
     OrganizationDomain,
 )
 from helpline.lib import clock
+from helpline.lib.prepared import PreparedRead
 from helpline.lib.text import clean_text, one_line, refuse_unsafe
 from helpline.lib.unchanged import UNCHANGED, Unchanged
 
@@ -32,24 +33,27 @@ def normalise_email(raw: str, field: str = "email") -> str:
 
 
 def organization_for_email(email: str) -> Organization | None:
-    domain = email.rsplit("@", 1)[-1]
-    match = OrganizationDomain.objects.select_related("organization").filter(domain=domain).first()
-    return match.organization if match else None
+    return _organization_of_domain.first(email.rsplit("@", 1)[-1])
+
+
+# Once per new contact: built once (lib/prepared.py).
+_organization_of_domain = PreparedRead(
+    lambda domain: Organization.objects.filter(domains__domain=domain).order_by("id")[:1]
+)
 
 
 def find_or_create_contact(*, email: str, name: str = "", acting_user: User | None) -> Contact:
     """The contact owning this email, created (and placed in its domain's organisation) if new."""
     address = normalise_email(email)
-    if existing := Contact.objects.with_email(address).first():
+    if existing := Contact.by_email(address):
         return existing
     try:
         # A savepoint: when another request creates the same contact meanwhile, the
         # unique identity refuses ours and we use theirs, as get_or_create does.
         with transaction.atomic():
-            return create_contact(emails=[address], name=name, acting_user=acting_user)
-    except (IntegrityError, ValidationError):
-        # ValidationError: the other one committed between our read and our check.
-        if existing := Contact.objects.with_email(address).first():
+            return _create(addresses=[address], numbers=[], name=name, acting_user=acting_user)
+    except IntegrityError:
+        if existing := Contact.by_email(address):
             return existing
         raise
 
@@ -70,6 +74,23 @@ def create_contact(
     # (find_or_create_contact) holds one, and the unique identities catch a race.
     _check_identities_free(addresses, contact=None)
     _check_phones_free(numbers)
+    return _create(
+        addresses=addresses, numbers=numbers, name=name, organization=organization,
+        notes=notes, acting_user=acting_user,
+    )  # fmt: skip
+
+
+def _create(
+    *,
+    addresses: list[str],
+    numbers: list[str],
+    name: str,
+    acting_user: User | None,
+    organization: Organization | None = None,
+    notes: str = "",
+) -> Contact:
+    """The writes of a new contact, its identities checked free (or held by a
+    unique index the caller expects to refuse them)."""
     with transaction.atomic(savepoint=False):
         if organization is None and addresses:
             organization = organization_for_email(addresses[0])
@@ -142,6 +163,8 @@ def clean_phones(raw: list[str]) -> list[str]:
 
 
 def _check_phones_free(numbers: list[str]) -> None:
+    if not numbers:
+        return
     taken = ContactIdentity.objects.filter(kind=IdentityKind.PHONE, value__in=numbers).first()
     if taken:
         raise ValidationError({"phones": f"{taken.value} already belongs to another contact."})

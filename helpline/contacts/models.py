@@ -5,6 +5,7 @@ from django.db.models import OuterRef, Subquery
 from django.db.models.functions import Lower
 
 from helpline.lib import clock
+from helpline.lib.prepared import PreparedRead
 
 
 class Organization(models.Model):
@@ -38,7 +39,10 @@ class OrganizationDomain(models.Model):
 
 class ContactQuerySet(models.QuerySet["Contact"]):
     def with_email(self, email: str) -> "ContactQuerySet":
-        identities = ContactIdentity.objects.with_emails([email])
+        return self.with_lowered_email(email.lower())
+
+    def with_lowered_email(self, lowered: str) -> "ContactQuerySet":
+        identities = ContactIdentity.objects.with_lowered_emails([lowered])
         return self.filter(pk__in=identities.values("contact_id")).with_primary_email()
 
     def with_primary_email(self) -> "ContactQuerySet":
@@ -69,6 +73,12 @@ class Contact(models.Model):
     def __str__(self) -> str:
         return self.name or self.primary_email or f"Contact {self.pk}"
 
+    @staticmethod
+    def by_email(email: str) -> "Contact | None":
+        """The contact owning this address (any case), with its primary email: what
+        `Contact.objects.with_email(email).first()` gives, at a tenth of the cost."""
+        return _contact_by_lowered_email.first(email.lower())
+
     @property
     def primary_email(self) -> str:
         if "known_primary_email" in self.__dict__:  # with_primary_email(), or just created
@@ -89,7 +99,9 @@ class ContactIdentityQuerySet(models.QuerySet["ContactIdentity"]):
         the unique index `identity_unique_value` is built: a plain `value IN (…)`
         cannot use it, and read every identity (5 ms at 84,000 contacts, on every
         ticket created and every address of every mail)."""
-        lowered = [email.lower() for email in emails]
+        return self.with_lowered_emails([email.lower() for email in emails])
+
+    def with_lowered_emails(self, lowered: list[str]) -> "ContactIdentityQuerySet":
         return self.alias(lowered=Lower("value")).filter(
             kind=IdentityKind.EMAIL, lowered__in=lowered
         )
@@ -121,3 +133,9 @@ class ContactIdentity(models.Model):
         self.value = self.value.strip()
         if self.kind == IdentityKind.EMAIL:
             self.value = self.value.lower()
+
+
+# Once per mail address and per ticket created: built once (lib/prepared.py).
+_contact_by_lowered_email = PreparedRead(
+    lambda lowered: Contact.objects.with_lowered_email(lowered).order_by("id")[:1]
+)

@@ -10,12 +10,13 @@ from email.policy import compat32
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from helpline.accounts.models import User
 from helpline.contacts.actions import find_or_create_contact, mark_undeliverable
 from helpline.lib import clock
 from helpline.lib.html import sanitise
+from helpline.lib.prepared import PreparedRead
 from helpline.lib.text import clean_text, human_size
 from helpline.mail.models import (
     PLAIN_MESSAGE_ID_MAX,
@@ -32,7 +33,7 @@ from helpline.mail.models import (
 from helpline.mail.outbox import queue_acknowledgement, queue_refusal, queue_reply
 from helpline.mail.parsing import ParsedEmail, UnparseableEmail, message_ids, parse
 from helpline.mail.placement import Placement, place
-from helpline.mail.rules import is_automatic_reply, is_own_address, suppresses_automatic_answers
+from helpline.mail.rules import is_automatic_reply, suppresses_automatic_answers
 from helpline.tickets import actions as tickets
 from helpline.tickets.models import Channel, Message, Ticket
 
@@ -76,24 +77,38 @@ def receive(
     from helpline.mail.tasks import process_inbound_email
 
     key, message_id = dedupe_key(raw)
-    with transaction.atomic():
-        inbound, created = InboundEmail.objects.get_or_create(
-            dedupe_key=key,
-            defaults={
-                "raw": raw, "size": len(raw), "message_id": message_id,
-                "received_via": via, "mailbox": mailbox,
-            },
-        )  # fmt: skip
-        if created and queue_processing:
-            process_inbound_email.enqueue(inbound.pk)
-    return Received(inbound=inbound, duplicate=not created)
+    try:
+        with transaction.atomic():
+            if (inbound := _stored.first(key)) is not None:
+                return Received(inbound=inbound, duplicate=True)
+            inbound = InboundEmail.objects.create(
+                dedupe_key=key, raw=raw, size=len(raw), message_id=message_id,
+                received_via=via, mailbox=mailbox,
+            )  # fmt: skip
+            if queue_processing:
+                process_inbound_email.enqueue(inbound.pk)
+    except IntegrityError:  # the same mail stored by another delivery at this moment
+        return Received(inbound=_stored.get(key), duplicate=True)
+    return Received(inbound=inbound, duplicate=False)
+
+
+# Once or twice for every mail: built once (lib/prepared.py).
+_stored = PreparedRead(lambda key: InboundEmail.objects.filter(dedupe_key=key).defer("raw"))
+_locked_inbound = PreparedRead(lambda pk: InboundEmail.objects.select_for_update().filter(pk=pk))
+_pending_parents = PreparedRead(
+    lambda keys: (
+        InboundEmail.objects.filter(dedupe_key__in=keys, state=InboundState.PENDING)
+        .order_by("received_at")
+        .only("id")
+    )
+)
 
 
 def process(*, inbound_id: int) -> InboundEmail:
     """Turn a stored message into a ticket or a reply. Safe to call any number of times."""
     try:
         with transaction.atomic():
-            inbound = InboundEmail.objects.select_for_update().get(pk=inbound_id)
+            inbound = _locked_inbound.get(inbound_id)
             if inbound.state != InboundState.PENDING:
                 return inbound
             _process_locked(inbound, in_progress={inbound.pk})
@@ -123,7 +138,8 @@ def _process_locked(inbound: InboundEmail, *, in_progress: set[int]) -> None:
         parsed = parse(raw)
     except UnparseableEmail as error:
         return _quarantine(inbound, str(error))
-    if is_own_address(parsed.from_address):
+    ours = Mailbox.objects.addresses()
+    if split_tag(parsed.from_address)[0] in ours:
         return _finish(
             inbound, InboundResult.LOOP, None, None, "ignored: sent by one of our mailboxes"
         )
@@ -135,17 +151,17 @@ def _process_locked(inbound: InboundEmail, *, in_progress: set[int]) -> None:
         return _record_auto_reply(inbound, parsed, placement)
     reason = placement.reason
     if placement.ticket is None:
-        message = _new_ticket(inbound, parsed, placement)
+        message = _new_ticket(inbound, parsed, placement, ours)
         result = InboundResult.CREATED
     else:
         message = _append(parsed, placement)
+        _remember_reference(parsed.message_id, message)
         result = InboundResult.APPENDED
         if message.ticket_id != placement.ticket.pk:  # closed: a linked follow-up instead
             result = InboundResult.CREATED
             reason = f"follow-up of closed #{placement.ticket.number} ({reason})"
         if placement.late_original:  # arrived: References find it from now on
             AwaitedMessage.objects.filter(message_id=parsed.message_id).delete()
-    _remember_reference(parsed.message_id, message)
     _keep_full_original(inbound, parsed, message)
     _finish(inbound, result, message.ticket, message, reason)
 
@@ -154,10 +170,8 @@ def _process_stored_parents(parsed: ParsedEmail, in_progress: set[int]) -> None:
     """A reply whose original is stored but not processed yet (its worker was killed,
     or it sits behind this one in the queue) waits for it, so both share one ticket."""
     keys = [message_id_key(message_id) for message_id in parsed.all_references[:50]]
-    pending = InboundEmail.objects.filter(dedupe_key__in=keys, state=InboundState.PENDING)
-    for parent_id in (
-        pending.exclude(pk__in=in_progress).order_by("received_at").values_list("pk", flat=True)
-    ):
+    pending = _pending_parents(keys) if keys else []
+    for parent_id in [parent.pk for parent in pending if parent.pk not in in_progress]:
         try:
             with transaction.atomic():
                 # Read again under the lock: processing an earlier parent may have
@@ -199,6 +213,12 @@ def _quarantine(inbound: InboundEmail, reason: str) -> None:
     inbound.save(update_fields=["state", "error", "attempts"])
 
 
+FINISHED_FIELDS = [
+    "state", "result", "ticket", "ticket_message", "placement", "attempts", "error", "processed_at",
+]  # fmt: skip
+FULL_ORIGINAL_FIELDS = ["full_text", "full_html"]
+
+
 def _finish(
     inbound: InboundEmail, result: str, ticket: Ticket | None, message: Message | None, why: str
 ) -> None:
@@ -210,7 +230,8 @@ def _finish(
     inbound.attempts += 1
     inbound.error = ""
     inbound.processed_at = clock.now()
-    inbound.save()
+    # Not the raw message: rewriting its bytes would cost as much as storing them.
+    inbound.save(update_fields=[*FINISHED_FIELDS, *FULL_ORIGINAL_FIELDS])
 
 
 def _body(parsed: ParsedEmail) -> tuple[str, str | None]:
@@ -238,12 +259,14 @@ def _keep_full_original(inbound: InboundEmail, parsed: ParsedEmail, message: Mes
         inbound.full_html = sanitise(parsed.html, inline_images=message.inline_image_urls())
 
 
-def _new_ticket(inbound: InboundEmail, parsed: ParsedEmail, placement: Placement) -> Message:
+def _new_ticket(
+    inbound: InboundEmail, parsed: ParsedEmail, placement: Placement, ours: frozenset[str]
+) -> Message:
     mailbox = inbound.mailbox
     requester = find_or_create_contact(
         email=parsed.from_address, name=parsed.from_name, acting_user=None
     )
-    copied = _copied_addresses(parsed)
+    copied = _copied_addresses(parsed, ours)
     limit = settings.HELPLINE_MAX_MAIL_CCS
     ccs = [find_or_create_contact(email=address, acting_user=None) for address in copied[:limit]]
     shown, html = _body(parsed)
@@ -253,7 +276,7 @@ def _new_ticket(inbound: InboundEmail, parsed: ParsedEmail, placement: Placement
         team=mailbox.team if mailbox else None, language=mailbox.language if mailbox else "",
         attachments=parsed.attachments,
     )  # fmt: skip
-    message = ticket.messages.get()
+    message = _first_messages.get(ticket.pk)
     if len(copied) > limit:
         _note_uncopied(ticket, copied[limit:], limit)
     if placement.related is not None:
@@ -269,9 +292,11 @@ def _new_ticket(inbound: InboundEmail, parsed: ParsedEmail, placement: Placement
     return message
 
 
-def _copied_addresses(parsed: ParsedEmail) -> list[str]:
+_first_messages = PreparedRead(lambda ticket_id: Message.objects.filter(ticket_id=ticket_id))
+
+
+def _copied_addresses(parsed: ParsedEmail, ours: frozenset[str]) -> list[str]:
     """Everyone the mail was addressed to besides its sender and our own mailboxes."""
-    ours = {address.lower() for address in Mailbox.objects.values_list("address", flat=True)}
     return [
         address
         for address in dict.fromkeys(parsed.to + parsed.cc)
@@ -305,9 +330,11 @@ def _append(parsed: ParsedEmail, placement: Placement) -> Message:
             ticket=placement.ticket, acting_user=agent, body=shown, body_html=html,
             attachments=parsed.attachments, channel=Channel.EMAIL,
         )  # fmt: skip
-    author = (
-        find_or_create_contact(email=parsed.from_address, acting_user=None) if not agent else None
-    )
+    author = None
+    if agent is None:
+        author = placement.sender or find_or_create_contact(
+            email=parsed.from_address, acting_user=None
+        )
     return tickets.reply(
         ticket=placement.ticket, acting_user=agent, author_contact=author, body=shown,
         body_html=html, attachments=parsed.attachments, channel=Channel.EMAIL,
@@ -326,9 +353,12 @@ def _await_originals(parsed: ParsedEmail, ticket: Ticket) -> None:
 
 def _remember_reference(message_id: str, message: Message) -> None:
     if message_id:
-        MessageReference.objects.get_or_create(
-            message_id=message_id, ticket=message.ticket, defaults={"ticket_message": message}
-        )
+        # Known already when the same mail came to this ticket twice (two mailboxes).
+        MessageReference.objects.bulk_create(
+            [MessageReference(message_id=message_id, ticket_id=message.ticket_id,
+                              ticket_message=message)],
+            ignore_conflicts=True,
+        )  # fmt: skip
 
 
 def _record_bounce(inbound: InboundEmail, parsed: ParsedEmail) -> None:

@@ -24,6 +24,10 @@ class MailboxQuerySet(models.QuerySet["Mailbox"]):
         """The mailbox an address belongs to, `+tag` forms included."""
         return self.filter(address__iexact=split_tag(address)[0])
 
+    def addresses(self) -> frozenset[str]:
+        """Every mailbox address, lower-cased: one query for all the checks of a mail."""
+        return frozenset(address.lower() for address in self.values_list("address", flat=True))
+
 
 class Mailbox(models.Model):
     """A support address customers write to."""

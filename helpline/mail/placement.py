@@ -17,8 +17,11 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from django.db.models.functions import Coalesce
+
 from helpline.accounts.models import User
 from helpline.contacts.models import Contact, ContactIdentity, IdentityKind
+from helpline.lib.prepared import PreparedRead
 from helpline.mail.authentication import dkim_verdict
 from helpline.mail.models import AwaitedMessage, Mailbox, MessageReference, split_tag
 from helpline.mail.parsing import ParsedEmail
@@ -45,6 +48,8 @@ class Placement:
     agent: User | None = None
     related: Ticket | None = None
     late_original: bool = False
+    # The contact of From, when placing the mail looked it up.
+    sender: Contact | None = None
 
 
 @dataclass(frozen=True)
@@ -57,19 +62,16 @@ class Found:
 
 
 def _by_reference(parsed: ParsedEmail, mailbox: Mailbox | None) -> Found | None:
-    for message_id in parsed.all_references:
-        reference = (
-            MessageReference.objects.select_related("ticket", "ticket_message__ticket")
-            .filter(message_id=message_id)
-            .first()
-        )
-        if reference is not None:
+    references = parsed.all_references
+    # Each Message-ID's oldest reference: the ticket its message is on now (an agent
+    # may have moved or split it out since: it takes its thread along).
+    known: dict[str, int] = {}
+    for reference in _references_to(references) if references else []:
+        known.setdefault(reference.message_id, reference.__dict__["current_ticket_id"])
+    for message_id in references:
+        if (ticket_id := known.get(message_id)) is not None:
             signal = Signal.IN_REPLY_TO if message_id in parsed.in_reply_to else Signal.REFERENCES
-            # A message an agent moved (or split out) takes its thread along.
-            message = reference.ticket_message
-            return Found(
-                message.ticket if message else reference.ticket, f"{signal} <{message_id}>"
-            )
+            return Found(_ticket.get(ticket_id), f"{signal} <{message_id}>")
     return None
 
 
@@ -91,7 +93,7 @@ def _by_token(parsed: ParsedEmail, mailbox: Mailbox | None) -> Found | None:
         issued_to = _participant_issued(ticket, tag)
         if issued_to is None:
             continue  # matching nobody, the token is forged: ignored, like a guessed one
-        sender = Contact.objects.with_email(parsed.from_address).first()
+        sender = Contact.by_email(parsed.from_address)
         if sender is not None and sender.pk == issued_to:
             # The same person writing from another of their addresses.
             return Found(ticket, f"{Signal.REPLY_TOKEN} (sent to their other address)")
@@ -122,9 +124,8 @@ def _by_awaited_original(parsed: ParsedEmail, mailbox: Mailbox | None) -> Found 
     such reply started (the one awaiting that original), if its sender takes part there.
     Without this, every early reply to one original opened a ticket of its own."""
     references = parsed.all_references[:20]
-    awaited = AwaitedMessage.objects.filter(message_id__in=references).order_by("created_at")
-    for entry in awaited.select_related("ticket"):
-        ticket = _follow_merges(entry.ticket)
+    for entry in _awaited(references) if references else []:
+        ticket = _follow_merges(_ticket.get(entry.ticket_id))
         if _participant(ticket, parsed.from_address):
             signal = (
                 Signal.IN_REPLY_TO if entry.message_id in parsed.in_reply_to else Signal.REFERENCES
@@ -134,9 +135,10 @@ def _by_awaited_original(parsed: ParsedEmail, mailbox: Mailbox | None) -> Found 
     return None
 
 
-def _participant(ticket: Ticket, address: str) -> bool:
-    contact = Contact.objects.with_email(address).first()
-    return contact is not None and ticket.is_participant(contact)
+def _participant(ticket: Ticket, address: str) -> Contact | None:
+    """The contact writing from this address, if they take part in the ticket."""
+    contact = Contact.by_email(address)
+    return contact if contact is not None and ticket.is_participant(contact) else None
 
 
 def place(parsed: ParsedEmail, mailbox: Mailbox | None) -> Placement:
@@ -153,8 +155,8 @@ def place(parsed: ParsedEmail, mailbox: Mailbox | None) -> Placement:
         if found.someone_elses_token:
             why = f"new: reply token of #{ticket.number} was sent to someone else"
             return Placement(None, why + unverified, related=ticket)
-        if _participant(ticket, parsed.from_address):
-            return Placement(ticket, found.reason + unverified)
+        if sender := _participant(ticket, parsed.from_address):
+            return Placement(ticket, found.reason + unverified, sender=sender)
         why = f"new: sender not a participant of #{ticket.number}"
         return Placement(None, why + unverified, related=ticket)
     return _as_late_original(parsed) or Placement(
@@ -166,9 +168,8 @@ def _as_late_original(parsed: ParsedEmail) -> Placement | None:
     """A message that a reply on a ticket already answered: it joins that ticket."""
     if not parsed.message_id:
         return None
-    awaited = AwaitedMessage.objects.filter(message_id=parsed.message_id).order_by("created_at")
-    for entry in awaited.select_related("ticket"):
-        ticket = _follow_merges(entry.ticket)
+    for entry in _awaited([parsed.message_id]):
+        ticket = _follow_merges(_ticket.get(entry.ticket_id))
         if _written_to_or_by_requester(ticket, parsed):
             reason = f"late original <{parsed.message_id}>: a reply on #{ticket.number} came first"
             return Placement(ticket, reason, late_original=True)
@@ -211,3 +212,19 @@ def _follow_merges(ticket: Ticket) -> Ticket:
         seen.add(ticket.pk)
         ticket = Ticket.objects.get(pk=ticket.merged_into_id)
     return ticket
+
+
+# For every mail placed: built once (lib/prepared.py).
+_references_to = PreparedRead(
+    lambda message_ids: (
+        MessageReference.objects.filter(message_id__in=message_ids)
+        .annotate(current_ticket_id=Coalesce("ticket_message__ticket_id", "ticket_id"))
+        .order_by("id")
+    )
+)
+_awaited = PreparedRead(
+    lambda message_ids: AwaitedMessage.objects.filter(message_id__in=message_ids).order_by(
+        "created_at", "id"
+    )
+)
+_ticket = PreparedRead(lambda pk: Ticket.objects.filter(pk=pk))
