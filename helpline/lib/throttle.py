@@ -57,13 +57,15 @@ class Throttle:
         or one once a lock has ended. End it with `failed` or `succeeded`."""
         if self.locked_until(subject) is not None:
             return False
+        key = self._key("checking", subject)
+        claims = self._count(key, lifetime=IN_FLIGHT)
+        # The failures are read after claiming, never before: an attempt that failed
+        # meanwhile has counted its failure (and set its lock) before giving its claim
+        # back (`failed`), so it is in one count or the other. Read before, it could be
+        # in neither, and one check too many went through (a probe under load: 6 of 5).
         failures = self.failures(subject)
         allowed = self.lock_after - failures if failures < self.lock_after else 1
-        key = self._key("checking", subject)
-        # Looked at again once claimed: an attempt that failed meanwhile has set its lock
-        # before giving its claim back (`failed`), so the last allowed check is not
-        # handed to a second attempt that read the failures before that one counted.
-        if self._count(key, lifetime=IN_FLIGHT) > allowed or self.locked_until(subject):
+        if claims > allowed or self.locked_until(subject):
             self._uncount(key)
             return False
         return True

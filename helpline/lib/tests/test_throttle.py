@@ -84,3 +84,21 @@ def test_it_keeps_its_keys_short_and_plain_whatever_the_subject(any_cache):
     assert THROTTLE.failures(subject) == 1
     assert cache.get(THROTTLE._key("failures", subject)) == 1
     assert len(THROTTLE._key("failures", subject)) < 100
+
+
+def test_an_attempt_failing_while_another_begins_is_counted_by_it(any_cache, monkeypatch):
+    """Three attempts where three checks are allowed are in flight; one more begins,
+    and the first fails at the worst moment: just after the newcomer read the
+    failures. The newcomer must still see it, as a claim or as a failure."""
+    for _ in range(3):
+        assert THROTTLE.begin("someone")
+    read_failures = Throttle.failures
+    fail_first = iter([lambda: THROTTLE.failed("someone")])
+
+    def failures_then_another_fails(self, subject):
+        count = read_failures(self, subject)
+        next(fail_first, lambda: None)()
+        return count
+
+    monkeypatch.setattr(Throttle, "failures", failures_then_another_fails)
+    assert not THROTTLE.begin("someone")  # two in flight and one failure: no check left
