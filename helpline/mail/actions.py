@@ -277,6 +277,7 @@ def _new_ticket(
         attachments=parsed.attachments,
     )  # fmt: skip
     message = _first_messages.get(ticket.pk)
+    message.ticket = ticket
     if len(copied) > limit:
         _note_uncopied(ticket, copied[limit:], limit)
     if placement.related is not None:

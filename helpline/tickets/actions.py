@@ -12,6 +12,7 @@ from helpline.accounts.models import Team, User
 from helpline.contacts.models import Contact
 from helpline.lib import clock
 from helpline.lib.html import sanitise, text_to_html
+from helpline.lib.prepared import PreparedRead
 from helpline.lib.unchanged import UNCHANGED, Unchanged
 from helpline.tickets import events, validation
 from helpline.tickets.files import Upload, attach, check_size
@@ -103,7 +104,14 @@ def _locked(ticket: Ticket) -> Ticket:
     concurrent status change would make the ticket vanish from the result.
     On SQLite the IMMEDIATE transaction already holds the database write lock.
     """
-    return Ticket.objects.select_for_update().get(pk=ticket.pk)
+    fresh = _locked_ticket.get(ticket.pk)
+    fresh.status = _status.get(fresh.status_id)  # every verb asks whether it is closed
+    return fresh
+
+
+# On every change to a ticket: built once (lib/prepared.py).
+_locked_ticket = PreparedRead(lambda pk: Ticket.objects.select_for_update().filter(pk=pk))
+_status = PreparedRead(lambda pk: Status.objects.filter(pk=pk))
 
 
 def update_ticket(

@@ -13,6 +13,7 @@ from django.db.models import F, OuterRef, Q, Subquery
 from helpline.accounts.models import Team, User
 from helpline.contacts.models import Contact, ContactIdentity, IdentityKind
 from helpline.lib import clock
+from helpline.lib.prepared import PreparedRead
 from helpline.lib.text import clean_text
 
 
@@ -27,8 +28,9 @@ class StatusCategory(models.TextChoices):
 
 class StatusQuerySet(models.QuerySet["Status"]):
     def default_for(self, category: str) -> "Status":
-        """The status the system uses when it moves a ticket into `category`."""
-        status = self.filter(category=category).order_by("-is_default", "position", "id").first()
+        """The status the system uses when it moves a ticket into `category` (of all
+        statuses, whatever this QuerySet filters)."""
+        status = _default_status.first(category, using=self.db)
         if status is None:
             raise ImproperlyConfigured(
                 f"No ticket status has the category {category!r}; add one in the admin."
@@ -537,3 +539,11 @@ class TicketLink(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.source_id} {self.kind} #{self.target_id}"
+
+
+# On every ticket created and most replies: built once (lib/prepared.py).
+_default_status = PreparedRead(
+    lambda category: Status.objects.filter(category=category).order_by(
+        "-is_default", "position", "id"
+    )[:1]
+)
