@@ -66,6 +66,7 @@ class PreparedRead[M: models.Model]:
         self._lock = Lock()
 
     def __call__(self, *arguments: Argument, using: str = DEFAULT_DB_ALIAS) -> list[M]:
+        arguments = tuple(_padded(argument) for argument in arguments)
         shape = (using, tuple(_kind(argument) for argument in arguments))
         compiled = self._compiled.get(shape) or self._compile(shape)
         params = [p.value(arguments) if isinstance(p, _Slot) else p for p in compiled.params]
@@ -82,7 +83,8 @@ class PreparedRead[M: models.Model]:
         rows = self(*arguments, using=using)
         if len(rows) == 1:
             return rows[0]
-        model: Any = self._compiled[(using, tuple(_kind(a) for a in arguments))].model
+        shape = (using, tuple(_kind(_padded(a)) for a in arguments))
+        model: Any = self._compiled[shape].model
         if not rows:
             raise model.DoesNotExist(f"No {model.__name__} matches {arguments!r}.")
         raise model.MultipleObjectsReturned(f"{len(rows)} {model.__name__} match {arguments!r}.")
@@ -110,7 +112,19 @@ class PreparedRead[M: models.Model]:
         return compiled
 
 
+def _padded(argument: Argument) -> Argument:
+    """A list grown to the next power of two by repeating its last element, which an
+    `IN` reads the same: a caller's lists make a handful of shapes, not one per
+    length (a mail naming thousands of Message-IDs would otherwise keep one each)."""
+    if isinstance(argument, str | int) or not argument:
+        return argument
+    size = 1 << (len(argument) - 1).bit_length()
+    return [*argument, *[argument[-1]] * (size - len(argument))]
+
+
 def _kind(argument: Argument) -> str | int:
+    if isinstance(argument, bool):
+        raise TypeError("a prepared read takes strings, numbers and lists of strings")
     if isinstance(argument, str):
         return "str"
     if isinstance(argument, int):
@@ -119,13 +133,14 @@ def _kind(argument: Argument) -> str | int:
 
 
 def _marker(index: int, kind: str | int) -> Argument:
-    """Mixed case, so that a builder lower-casing a value is caught."""
+    """Mixed case, so that a builder lower-casing a value is caught; with `%` and `_`,
+    so that one escaping it for a LIKE (`iexact` on SQLite) is caught too."""
     if kind == "int":
         return FIRST_NUMBER_MARKER + index
     if kind == "str":
-        return f"\x1fPrepared.{index}\x1f"
+        return f"\x1fPrepared_{index}%\x1f"
     assert isinstance(kind, int)
-    return [f"\x1fPrepared.{index}.{element}\x1f" for element in range(kind)]
+    return [f"\x1fPrepared_{index}.{element}%\x1f" for element in range(kind)]
 
 
 def _elements(argument: Argument) -> list[tuple[int | None, Value]]:

@@ -87,9 +87,42 @@ def receive(
             )  # fmt: skip
             if queue_processing:
                 process_inbound_email.enqueue(inbound.pk)
-    except IntegrityError:  # the same mail stored by another delivery at this moment
-        return Received(inbound=_stored.get(key), duplicate=True)
+    except IntegrityError:
+        if (inbound := _stored.first(key)) is None:
+            raise  # not the dedupe key (a mailbox deleted meanwhile): the real error
+        return Received(inbound=inbound, duplicate=True)  # stored by another delivery
     return Received(inbound=inbound, duplicate=False)
+
+
+def import_message(*, raw: bytes, mailbox: Mailbox | None) -> InboundEmail | None:
+    """Store and process a message read from a file (`helpline mail import`), in one
+    transaction: until it commits, the file is the message's durable copy, so a
+    killed import loses nothing and the next run takes the message again. That is
+    one commit, and three statements, less than `receive` and `process` make.
+
+    A message stored before (by an earlier run, or another delivery meanwhile), or
+    one whose processing fails, goes the two-step way instead, which counts the
+    failure on the stored message as the worker would. None: the message was
+    processed before (a duplicate)."""
+    key, message_id = dedupe_key(raw)
+    if _stored.first(key) is None:
+        try:
+            with transaction.atomic():
+                inbound = InboundEmail.objects.create(
+                    dedupe_key=key, raw=raw, size=len(raw), message_id=message_id,
+                    received_via="import", mailbox=mailbox,
+                )  # fmt: skip
+                _process_locked(inbound, in_progress={inbound.pk})
+            return inbound
+        except IntegrityError:
+            pass  # stored by another delivery at this moment: a duplicate, below
+        except Exception:
+            logger.exception("importing a message failed; storing it to count the failure")
+    received = receive(raw=raw, via="import", mailbox=mailbox, queue_processing=False)
+    if received.duplicate and received.inbound.state != InboundState.PENDING:
+        return None
+    # New, or stored by an earlier run that was stopped before processing it.
+    return process(inbound_id=received.inbound.pk)
 
 
 # Once or twice for every mail: built once (lib/prepared.py).

@@ -90,12 +90,10 @@ def import_path(path: Path, mailbox: Mailbox | None) -> ImportSummary:
     summary = ImportSummary()
     for raw in messages_in(path):
         # Processed here rather than by the worker, so the summary is final.
-        received = actions.receive(raw=raw, via="import", mailbox=mailbox, queue_processing=False)
-        if received.duplicate and received.inbound.state != InboundState.PENDING:
+        if (inbound := actions.import_message(raw=raw, mailbox=mailbox)) is None:
             summary.counts["duplicates"] += 1
-            continue
-        # New, or stored by an earlier run that was stopped before processing it.
-        summary.add(actions.process(inbound_id=received.inbound.pk))
+        else:
+            summary.add(inbound)
     return summary
 
 

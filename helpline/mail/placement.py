@@ -30,6 +30,9 @@ from helpline.tickets.access import tickets_for
 from helpline.tickets.models import Ticket
 
 SUBJECT_TOKEN = re.compile(r"\[#(\d{1,18})\]")
+# In-Reply-To first, then References newest first: a mail naming thousands of
+# Message-IDs is looked up by the ones that can be its thread.
+MAX_REFERENCES = 60
 
 
 class Signal(StrEnum):
@@ -62,7 +65,7 @@ class Found:
 
 
 def _by_reference(parsed: ParsedEmail, mailbox: Mailbox | None) -> Found | None:
-    references = parsed.all_references
+    references = parsed.all_references[:MAX_REFERENCES]
     # Each Message-ID's oldest reference: the ticket its message is on now (an agent
     # may have moved or split it out since: it takes its thread along).
     known: dict[str, int] = {}

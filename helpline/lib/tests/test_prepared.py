@@ -110,3 +110,34 @@ class TestContactByEmail:
         with CaptureQueriesContext(connection) as queries:
             Contact.by_email("dana@northwind.example")
         assert len(queries) == 1
+
+
+@pytest.mark.django_db
+class TestHostileShapes:
+    """Probe findings: what a caller's values could make of the compiled SQL."""
+
+    def test_lists_of_many_lengths_make_a_handful_of_shapes(self, dana):
+        """A mail naming 4,000 Message-IDs, then 4,001, … kept one SQL each, forever."""
+        builder = Counted(lambda values: ContactIdentity.objects.filter(value__in=values))
+        read = PreparedRead(builder)
+        for length in range(1, 300):
+            found = read(["dana@northwind.example", *[f"x{n}@y.example" for n in range(length)]])
+            assert [i.value for i in found] == ["dana@northwind.example"]
+        assert builder.calls == 9  # 2, 4, 8, … 512 elements
+
+    def test_a_builder_that_escapes_its_value_for_like_is_refused(self, dana):
+        """`iexact` escapes `_` and `%` for a LIKE on SQLite: the caller's value would
+        not be, and `d_na` would match `dana`. PostgreSQL compares `UPPER()`s instead,
+        with the value as it is, so there the read is right and allowed."""
+        read = PreparedRead(lambda value: ContactIdentity.objects.filter(value__iexact=value))
+        if connection.vendor == "sqlite":
+            with pytest.raises(ValueError, match="a prepared read must pass them"):
+                read("d_na@northwind.example")
+        else:
+            assert read("d_na@northwind.example") == []
+            assert len(read("DANA@northwind.example")) == 1
+
+    def test_a_bool_is_refused(self, dana):
+        read = PreparedRead(lambda value: ContactIdentity.objects.filter(is_primary=value))
+        with pytest.raises(TypeError):
+            read(True)

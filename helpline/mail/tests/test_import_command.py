@@ -100,3 +100,57 @@ def test_imported_mail_is_not_acknowledged(tmp_path, capsys):
         == 1
     )
     assert not OutboundEmail.objects.exists()
+
+
+@pytest.mark.django_db
+class TestOneTransactionAMessage:
+    """An imported message is stored and processed in one transaction; the file is
+    its copy until then, and every other case takes the stored, two-step way."""
+
+    def test_a_new_message_is_stored_and_processed_in_one_commit(self):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        from helpline.mail.actions import import_message
+        from helpline.mail.models import InboundResult
+
+        with CaptureQueriesContext(connection) as queries:
+            inbound = import_message(raw=raw_email(message_id="<one@client.example>"), mailbox=None)
+        assert inbound is not None
+        assert inbound.result == InboundResult.CREATED
+        # Looked up once (is it stored?), inserted, and processed without reading it
+        # back under a lock, as `process` does in its own transaction.
+        reads = [q["sql"] for q in queries if 'FROM "mail_inboundemail"' in q["sql"]]
+        assert len(reads) == 1
+        assert "FOR UPDATE" not in reads[0]
+        assert (
+            import_message(raw=raw_email(message_id="<one@client.example>"), mailbox=None) is None
+        )
+
+    def test_a_message_whose_processing_fails_is_stored_with_the_failure(self, monkeypatch):
+        from helpline.mail import actions
+        from helpline.mail.models import InboundEmail, InboundState
+
+        def broken(*args, **kwargs):
+            raise RuntimeError("placement is down")
+
+        monkeypatch.setattr(actions, "place", broken)
+        inbound = actions.import_message(
+            raw=raw_email(message_id="<f@client.example>"), mailbox=None
+        )
+        assert inbound is not None
+        stored = InboundEmail.objects.get(message_id="f@client.example")
+        assert (stored.state, stored.attempts) == (InboundState.PENDING, 1)
+        assert stored.error == "RuntimeError: placement is down"
+        assert not Ticket.objects.exists()
+
+    def test_a_message_stored_by_a_stopped_run_is_processed_now(self):
+        from helpline.mail import actions
+        from helpline.mail.models import InboundResult
+
+        raw = raw_email(message_id="<stopped@client.example>")
+        actions.receive(raw=raw, via="import", mailbox=None, queue_processing=False)
+        inbound = actions.import_message(raw=raw, mailbox=None)
+        assert inbound is not None
+        assert inbound.result == InboundResult.CREATED
+        assert Ticket.objects.count() == 1

@@ -80,6 +80,16 @@ class TestNewTickets:
 
 @pytest.mark.django_db
 class TestExactlyOnce:
+    @pytest.mark.django_db(transaction=True)
+    def test_a_store_refused_for_another_reason_says_that_reason(self, mailbox):
+        """Probe finding: every IntegrityError was taken for the dedupe key, and a
+        mailbox deleted meanwhile read as "No InboundEmail matches"."""
+        from django.db import IntegrityError
+
+        gone = Mailbox(pk=mailbox.pk + 1000, address="gone@helpline.example")
+        with pytest.raises(IntegrityError):
+            actions.receive(raw=raw_email(message_id="<x1@c.example>"), via="test", mailbox=gone)
+
     def test_the_same_message_twice_is_one_ticket(self, mailbox):
         raw = raw_email(message_id="<same@client.example>")
         first = actions.receive(raw=raw, via="imap", mailbox=mailbox)
