@@ -45,8 +45,7 @@ class _Slot:
 
 
 @dataclass(frozen=True)
-class _Compiled[M: models.Model]:
-    model: type[M]
+class _Compiled:
     sql: str
     # Each parameter of the SQL: a slot for a value, or a constant of the QuerySet
     # (a category, a kind) as the first build gave it.
@@ -62,7 +61,8 @@ class PreparedRead[M: models.Model]:
 
     def __init__(self, build: Callable[..., models.QuerySet[M]]) -> None:
         self._build = build
-        self._compiled: dict[Shape, _Compiled[M]] = {}
+        self._compiled: dict[Shape, _Compiled] = {}
+        self._model: type[M] | None = None  # known from the first build
         self._lock = Lock()
 
     def __call__(self, *arguments: Argument, using: str = DEFAULT_DB_ALIAS) -> list[M]:
@@ -70,7 +70,8 @@ class PreparedRead[M: models.Model]:
         shape = (using, tuple(_kind(argument) for argument in arguments))
         compiled = self._compiled.get(shape) or self._compile(shape)
         params = [p.value(arguments) if isinstance(p, _Slot) else p for p in compiled.params]
-        manager: models.Manager[M] = compiled.model._default_manager.db_manager(using)
+        assert self._model is not None
+        manager: models.Manager[M] = self._model._default_manager.db_manager(using)
         return list(manager.raw(compiled.sql, params))
 
     def first(self, *arguments: Argument, using: str = DEFAULT_DB_ALIAS) -> M | None:
@@ -83,13 +84,12 @@ class PreparedRead[M: models.Model]:
         rows = self(*arguments, using=using)
         if len(rows) == 1:
             return rows[0]
-        shape = (using, tuple(_kind(_padded(a)) for a in arguments))
-        model: Any = self._compiled[shape].model
+        model: Any = self._model
         if not rows:
             raise model.DoesNotExist(f"No {model.__name__} matches {arguments!r}.")
         raise model.MultipleObjectsReturned(f"{len(rows)} {model.__name__} match {arguments!r}.")
 
-    def _compile(self, shape: Shape) -> _Compiled[M]:
+    def _compile(self, shape: Shape) -> _Compiled:
         using, kinds = shape
         markers = [_marker(index, kind) for index, kind in enumerate(kinds)]
         queryset = self._build(*markers).using(using)
@@ -106,8 +106,9 @@ class PreparedRead[M: models.Model]:
                 f"{self._build!r} changed or wrote into the SQL the values of {missing}: "
                 "a prepared read must pass them to the database as they are"
             )
-        compiled = _Compiled(queryset.model, sql, found)
+        compiled = _Compiled(sql, found)
         with self._lock:
+            self._model = queryset.model
             self._compiled[shape] = compiled
         return compiled
 

@@ -28,7 +28,7 @@ from helpline.mail.models import (
     MessageReference,
     OutboundEmail,
     OutboundState,
-    split_tag,
+    is_ours,
 )
 from helpline.mail.outbox import queue_acknowledgement, queue_refusal, queue_reply
 from helpline.mail.parsing import ParsedEmail, UnparseableEmail, message_ids, parse
@@ -81,10 +81,7 @@ def receive(
         with transaction.atomic():
             if (inbound := _stored.first(key)) is not None:
                 return Received(inbound=inbound, duplicate=True)
-            inbound = InboundEmail.objects.create(
-                dedupe_key=key, raw=raw, size=len(raw), message_id=message_id,
-                received_via=via, mailbox=mailbox,
-            )  # fmt: skip
+            inbound = _store(raw, key, message_id, via=via, mailbox=mailbox)
             if queue_processing:
                 process_inbound_email.enqueue(inbound.pk)
     except IntegrityError:
@@ -92,6 +89,15 @@ def receive(
             raise  # not the dedupe key (a mailbox deleted meanwhile): the real error
         return Received(inbound=inbound, duplicate=True)  # stored by another delivery
     return Received(inbound=inbound, duplicate=False)
+
+
+def _store(
+    raw: bytes, key: str, message_id: str, *, via: str, mailbox: Mailbox | None
+) -> InboundEmail:
+    return InboundEmail.objects.create(
+        dedupe_key=key, raw=raw, size=len(raw), message_id=message_id, received_via=via,
+        mailbox=mailbox,
+    )  # fmt: skip
 
 
 def import_message(*, raw: bytes, mailbox: Mailbox | None) -> InboundEmail | None:
@@ -108,10 +114,7 @@ def import_message(*, raw: bytes, mailbox: Mailbox | None) -> InboundEmail | Non
     if _stored.first(key) is None:
         try:
             with transaction.atomic():
-                inbound = InboundEmail.objects.create(
-                    dedupe_key=key, raw=raw, size=len(raw), message_id=message_id,
-                    received_via="import", mailbox=mailbox,
-                )  # fmt: skip
+                inbound = _store(raw, key, message_id, via="import", mailbox=mailbox)
                 _process_locked(inbound, in_progress={inbound.pk})
             return inbound
         except IntegrityError:
@@ -172,7 +175,7 @@ def _process_locked(inbound: InboundEmail, *, in_progress: set[int]) -> None:
     except UnparseableEmail as error:
         return _quarantine(inbound, str(error))
     ours = Mailbox.objects.addresses()
-    if split_tag(parsed.from_address)[0] in ours:
+    if is_ours(parsed.from_address, ours):
         return _finish(
             inbound, InboundResult.LOOP, None, None, "ignored: sent by one of our mailboxes"
         )
@@ -334,7 +337,7 @@ def _copied_addresses(parsed: ParsedEmail, ours: frozenset[str]) -> list[str]:
     return [
         address
         for address in dict.fromkeys(parsed.to + parsed.cc)
-        if address != parsed.from_address and split_tag(address)[0] not in ours
+        if address != parsed.from_address and not is_ours(address, ours)
     ]
 
 

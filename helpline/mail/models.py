@@ -19,6 +19,12 @@ def split_tag(address: str) -> tuple[str, str]:
     return f"{base}@{domain}", tag
 
 
+def is_ours(address: str, ours: frozenset[str]) -> bool:
+    """Whether the address is one of these mailbox addresses (`Mailbox.objects.addresses()`),
+    `+tag` forms and any case included."""
+    return split_tag(address)[0] in ours
+
+
 class MailboxQuerySet(models.QuerySet["Mailbox"]):
     def for_address(self, address: str) -> "MailboxQuerySet":
         """The mailbox an address belongs to, `+tag` forms included."""

@@ -1,13 +1,13 @@
 """RFC 3834 and friends: which mail is automatic, and which must never get an automatic answer."""
 
-from helpline.mail.models import Mailbox
+from helpline.mail.models import Mailbox, is_ours
 from helpline.mail.parsing import ParsedEmail
 
 ROBOT_SENDERS = ("mailer-daemon@", "postmaster@")
 
 
 def is_own_address(address: str) -> bool:
-    return Mailbox.objects.for_address(address).exists()
+    return is_ours(address, Mailbox.objects.addresses())
 
 
 def is_automatic_reply(parsed: ParsedEmail) -> bool:
