@@ -69,6 +69,10 @@ def _parser() -> argparse.ArgumentParser:
     mail_import.add_argument("path")
     mail_import.add_argument("--mailbox", help="the support address the mail was sent to")
     mail_import.add_argument("--json", action="store_true", help="print the summary as JSON")
+    mail_import.add_argument(
+        "--jobs", type=int, default=None,
+        help="processes importing at once (PostgreSQL; default one per core there, 1 on SQLite)",
+    )  # fmt: skip
 
     smtpd = mail_commands.add_parser("smtpd", help="run the built-in SMTP listener")
     smtpd.add_argument("--host", default="127.0.0.1")

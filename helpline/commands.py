@@ -108,6 +108,21 @@ def web_processes(requested: int | None) -> int:
 MAX_WEB_PROCESSES = 64
 
 
+def import_processes(requested: int | None) -> int:
+    """How many processes import mail at once: as asked, else one per core on
+    PostgreSQL; one on SQLite, which writes one transaction at a time."""
+    if requested is None:
+        return len(os.sched_getaffinity(0)) if connection.vendor == "postgresql" else 1
+    if not 1 <= requested <= MAX_WEB_PROCESSES:
+        raise CliError(f"--jobs must be between 1 and {MAX_WEB_PROCESSES}, not {requested}")
+    if requested > 1 and connection.vendor != "postgresql":
+        raise CliError(
+            f"--jobs {requested} needs PostgreSQL: SQLite writes one message at a time, "
+            "so more processes would only wait for each other"
+        )
+    return requested
+
+
 def _run_web(host: str, port: int, *, with_worker: bool, processes: int = 1) -> int:
     import uvicorn
 
@@ -357,7 +372,7 @@ def _mail_import(args: argparse.Namespace) -> int:
         if mailbox is None:
             raise CliError(f"no mailbox has the address {args.mailbox!r}")
     try:
-        summary = import_path(Path(args.path), mailbox)
+        summary = import_path(Path(args.path), mailbox, jobs=import_processes(args.jobs))
     except (ImportSourceError, OSError) as error:
         raise CliError(str(error)) from None
     print(json.dumps(summary.as_dict()) if args.json else summary.as_text())

@@ -234,3 +234,18 @@ def redis_cache(redis_url, settings) -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _ticket_numbers_from_1001(request) -> None:
+    """PostgreSQL's ticket number sequence is not rolled back with a test's transaction
+    (nextval never is): each test starts it again, as the counter row does by itself."""
+    if request.node.get_closest_marker("django_db") is None:
+        return
+    request.getfixturevalue("_django_db_helper")
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        from helpline.tickets.models import Counter
+
+        Counter.set("ticket", 1000)

@@ -182,7 +182,14 @@ class CustomField(models.Model):
 
 
 class Counter(models.Model):
-    """Gap-tolerant sequences (ticket numbers) that work the same on SQLite and PostgreSQL."""
+    """Gap-tolerant sequences (ticket numbers) that work the same on SQLite and PostgreSQL.
+
+    On PostgreSQL the ticket counter is a database sequence (migration 0011): its
+    `nextval` takes no lock, where the counter row's UPDATE lock would make every
+    concurrent create wait for the one before it to commit (ADR 0007). SQLite has one
+    writer at a time anyway, so there every counter is a row."""
+
+    SEQUENCES = {"ticket": "tickets_ticket_number_seq"}
 
     name = models.CharField(max_length=40, primary_key=True)
     value = models.BigIntegerField(default=0)
@@ -195,17 +202,32 @@ class Counter(models.Model):
         """Must run inside a transaction: the UPDATE row lock serialises concurrent callers.
 
         One statement once the counter exists (`UPDATE … RETURNING`, which both SQLite
-        3.35+ and PostgreSQL know); the first call creates it."""
-        table = cls._meta.db_table
+        3.35+ and PostgreSQL know, or `nextval`); the first call creates a row counter."""
         with connection.cursor() as cursor:
+            if sequence := cls._sequence(name):
+                cursor.execute("SELECT nextval(%s)", [sequence])
+                return int(cursor.fetchone()[0])
             cursor.execute(
-                f"UPDATE {table} SET value = value + 1 WHERE name = %s RETURNING value",  # noqa: S608 - the model's own table
+                f"UPDATE {cls._meta.db_table} SET value = value + 1 WHERE name = %s RETURNING value",  # noqa: S608 - the model's own table
                 [name],
             )
             if row := cursor.fetchone():
                 return int(row[0])
         cls.objects.get_or_create(name=name, defaults={"value": start})
         return cls.next(name, start)
+
+    @classmethod
+    def set(cls, name: str, value: int) -> None:
+        """The counter's last number given out (the next is `value + 1`), e.g. after
+        rows were loaded with their own numbers."""
+        cls.objects.update_or_create(name=name, defaults={"value": value})
+        if sequence := cls._sequence(name):
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT setval(%s, %s)", [sequence, value])
+
+    @classmethod
+    def _sequence(cls, name: str) -> str | None:
+        return cls.SEQUENCES.get(name) if connection.vendor == "postgresql" else None
 
 
 class TicketQuerySet(models.QuerySet["Ticket"]):

@@ -1,15 +1,12 @@
 """The inbound pipeline: store first, process exactly once, thread with reasons."""
 
-import random
-from collections import Counter
-
 import pytest
 
 from helpline.lib.text import human_size
 from helpline.mail import actions
 from helpline.mail.models import AwaitedMessage, InboundResult, InboundState, Mailbox
 from helpline.mail.secrets import reply_token
-from helpline.mail.tests.factories import raw_email
+from helpline.mail.tests.factories import raw_email, shuffled_conversations
 from helpline.tickets.models import EventKind, LinkKind, Message, Status, Ticket, TicketLink
 
 
@@ -298,15 +295,6 @@ class TestThreading:
         assert ticket.status.slug == "open"
 
 
-def _chain(ids: list[str], answers: list[int], k: int) -> list[str]:
-    """The References of a reply to message k: k's own chain back to the first, then k."""
-    chain = [ids[k]]
-    while k:
-        k = answers[k]
-        chain.insert(0, ids[k])
-    return chain
-
-
 @pytest.mark.django_db
 class TestLateOriginals:
     """A reply that arrives before the mail it answers starts a ticket; the original,
@@ -355,43 +343,14 @@ class TestLateOriginals:
         """30 conversations of 2-6 messages, each reply answering the one before or the
         first, delivered shuffled (an mbox out of order): 56 of the 100 replies come before
         the mail they answer, and 10 messages are answered early more than once."""
-        rng = random.Random(278)
-        threads: dict[str, list[bytes]] = {}
-        answered: dict[str, list[int]] = {}
-        for n in range(30):
-            sender = f"Customer {n} <c{n}@client{n}.example>"
-            ids = [f"<t{n}.m{k}@client{n}.example>" for k in range(rng.randint(2, 6))]
-            # Each reply answers an earlier message: the one before, or the first (so
-            # several replies answer one message and none of them names another).
-            answers = [0] + [rng.choice([k - 1, 0]) for k in range(1, len(ids))]
-            answered[sender] = answers
-            threads[sender] = [
-                raw_email(
-                    sender=sender, message_id=message_id, subject=f"Re: Question {n}",
-                    body=f"Message {k} of conversation {n}.",
-                    in_reply_to=ids[answers[k]] if k else None,
-                    references=" ".join(_chain(ids, answers, answers[k])) if k else None,
-                )
-                for k, message_id in enumerate(ids)
-            ]  # fmt: skip
-        order = [(sender, k) for sender, mails in threads.items() for k in range(len(mails))]
-        rng.shuffle(order)
-        seen: set[tuple[str, int]] = set()
-        early_answers: Counter[tuple[str, int]] = Counter()
-        tickets: dict[str, set[int]] = {sender: set() for sender in threads}
-        for sender, k in order:
-            if k > 0 and (sender, answered[sender][k]) not in seen:
-                early_answers[(sender, answered[sender][k])] += 1
-            seen.add((sender, k))
-            tickets[sender].add(deliver(threads[sender][k], mailbox).ticket.pk)
-        replies = sum(len(mails) - 1 for mails in threads.values())
-        answered_early_twice = sum(1 for count in early_answers.values() if count > 1)
-        assert (replies, early_answers.total(), answered_early_twice) == (100, 56, 10)
-        misthreaded = {sender: found for sender, found in tickets.items() if len(found) != 1}
-        assert misthreaded == {}
-        assert Ticket.objects.count() == len(threads)
-        for sender, (ticket_pk,) in tickets.items():
-            assert Message.objects.filter(ticket_id=ticket_pk).count() == len(threads[sender])
+        conversations = shuffled_conversations()
+        assert (conversations.replies, conversations.early, conversations.early_twice) == (
+            100, 56, 10,
+        )  # fmt: skip
+        for _, raw in conversations.order:
+            deliver(raw, mailbox)
+        assert conversations.misthreaded() == {}
+        assert Ticket.objects.count() == len(conversations.threads)
 
     def test_an_early_reply_never_joins_a_strangers_ticket_awaiting_the_same_mail(self, mailbox):
         lure = deliver(

@@ -48,7 +48,7 @@ def fill(rows: int, dana: Contact) -> list[Ticket]:
          for n in range(rows)],
         batch_size=5000,
     )  # fmt: skip
-    Counter.objects.update_or_create(name="ticket", defaults={"value": 10_000 + rows})
+    Counter.set("ticket", 10_000 + rows)
     messages = Message.objects.bulk_create(
         [Message(ticket=t, author_kind="contact", author_contact_id=t.requester_id,
                  body_text=f"Message {n} about an invoice", created_at=t.created_at)
